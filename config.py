@@ -1,0 +1,99 @@
+"""The one source of settings. Every value can be overridden by an environment variable."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _default_sqlite_url() -> str:
+    return "sqlite:///" + str(BASE_DIR / "instance" / "tracker.db")
+
+
+class Config:
+    SECRET_KEY = os.environ.get("TRACKER_SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TRACKER_DATABASE_URL", _default_sqlite_url())
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    TIMEZONE = os.environ.get("TRACKER_TIMEZONE", "Asia/Shanghai")
+    BASE_URL = os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000")
+
+    # Flask-Mail reads these names itself.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "整改督办台账 <zgdb@localhost>")
+    # Flask-Mail 0.10 opens its socket without a timeout: a silent server would hang a batch forever.
+    MAIL_TIMEOUT_SECONDS = _env_int("TRACKER_MAIL_TIMEOUT", 20)
+    MAIL_BATCH_SIZE = _env_int("TRACKER_MAIL_BATCH_SIZE", 100)
+    MAIL_MAX_ATTEMPTS = _env_int("TRACKER_MAIL_MAX_ATTEMPTS", 6)
+    MAIL_RETRY_BASE_SECONDS = _env_int("TRACKER_MAIL_RETRY_BASE_SECONDS", 60)
+
+    # Uploads (佐证材料)
+    UPLOAD_DIR = os.environ.get("TRACKER_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
+    MAX_EVIDENCE_BYTES = _env_int("TRACKER_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024)
+    MAX_DOCUMENT_BYTES = _env_int("TRACKER_MAX_DOCUMENT_BYTES", 5 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = _env_int("TRACKER_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
+
+    # Accounts
+    LOGIN_MAX_FAILURES = _env_int("TRACKER_LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _env_int("TRACKER_LOGIN_LOCK_MINUTES", 15)
+    INVITATION_HOURS = _env_int("TRACKER_INVITATION_HOURS", 72)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("TRACKER_SECURE_COOKIES", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Scheduler and escalation rules (counted in working days).
+    SCHEDULER_SCAN_MINUTES = _env_int("TRACKER_SCAN_MINUTES", 5)
+    SCHEDULER_DELIVERY_SECONDS = _env_int("TRACKER_DELIVERY_SECONDS", 60)
+    SCHEDULER_LOCK_FILE = os.environ.get(
+        "TRACKER_SCHEDULER_LOCK_FILE", str(BASE_DIR / "instance" / "scheduler.lock")
+    )
+    NOTICE_HOUR = _env_int("TRACKER_NOTICE_HOUR", 9)
+    ESCALATION_RULES = {
+        "remind_before_workdays": [5, 2, 0],
+        "overdue_urge_after_workdays": 1,
+        "level1_after_workdays": 5,
+        "level2_after_workdays": 10,
+        "level3_after_workdays": 20,
+        "unit_overdue_threshold": 3,
+        "ongoing_report_every_months": 1,
+        "due_soon_days": 7,
+    }
+    ORG_DEPT_CONTACT_EMAIL = os.environ.get("TRACKER_ORG_DEPT_EMAIL", "")
+    DISCIPLINE_CONTACT_EMAIL = os.environ.get("TRACKER_DISCIPLINE_EMAIL", "")
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TRACKER_TEST_DATABASE_URL", "sqlite://")
+    SERVER_NAME = None
+    BASE_URL = "http://tracker.test"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 8025
+    MAIL_TIMEOUT_SECONDS = 5
+    MAIL_RETRY_BASE_SECONDS = 1
+    MAX_EVIDENCE_BYTES = 200 * 1024
+    MAX_DOCUMENT_BYTES = 200 * 1024

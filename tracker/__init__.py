@@ -1,0 +1,87 @@
+"""整改督办台账: the Flask application factory."""
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+from tracker.extensions import csrf, db, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class=Config) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.from_object(config_class)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.user_loader(_load_user)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite(app)
+
+
+def _load_user(session_id: str):
+    """The id carries the user's session_version: bumping it at logout refuses every older cookie."""
+    from tracker.models import User
+
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not user.active:
+        return None
+    return user
+
+
+def _tune_sqlite(app: Flask) -> None:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker.notify.views import bp as notify_bp
+    from tracker.web import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.register_blueprint(notify_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from tracker import timeutil
+
+    tz = app.config["TIMEZONE"]
+    app.add_template_filter(lambda v: timeutil.cn_date(v, tz), "cn_date")
+    app.add_template_filter(lambda v: timeutil.cn_datetime(v, tz), "cn_datetime")
+
+
+def register_cli(app: Flask) -> None:
+    from jobs.cli import jobs_cli, scheduler_command
+    from tracker.cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(scheduler_command)

@@ -1,0 +1,1 @@
+"""Account-related tables (login throttling, invitations). Owned by the web/accounts work."""

@@ -1,0 +1,1 @@
+"""Outbox, in-app notices, escalation proposals, holiday table. Owned by the notify work."""

@@ -1,0 +1,124 @@
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.enums import ExtensionStatus, TaskStatus, TaskType
+from tracker.models.types import UTCDateTime, utcnow
+
+
+class Task(db.Model):
+    """整改任务: one problem named in a 点评 (or county-wide), owned by one unit's secretary."""
+
+    __tablename__ = "task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id"))
+    # Overall (county-wide) problems have no comment and no unit: the organization department owns them.
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    is_overall: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(Integer)  # order of the problem in its 点评
+    ledger_position: Mapped[int] = mapped_column(Integer)  # order in the review's 整改台账
+    problem_text: Mapped[str] = mapped_column(Text)
+    task_type: Mapped[str] = mapped_column(String(10), default=TaskType.TIME_LIMITED)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default=TaskStatus.PENDING)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    responsible_person: Mapped[str] = mapped_column(String(100), default="")  # 具体责任人
+    measures: Mapped[str] = mapped_column(Text, default="")  # 整改措施
+    assessment: Mapped[str | None] = mapped_column(String(4))  # 验收评价
+    round: Mapped[int] = mapped_column(default=1)  # 2 and above: 二次整改
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # --- escalation state (owned by tracker.notify) ---
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    # Rules in force when the task got its deadline: later config edits do not move running tasks.
+    policy: Mapped[dict | None] = mapped_column(JSON)
+    # Bumped by an approved extension: a new cycle of reminders starts.
+    reminder_cycle: Mapped[int] = mapped_column(default=1)
+    # When the scanner must look at this task again; NULL once closed. The scan reads this index only.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    review = relationship("Review")
+    comment = relationship("Comment")
+    unit = relationship("Unit")
+    owner = relationship("User")
+    updates: Mapped[list["ProgressUpdate"]] = relationship(
+        back_populates="task", order_by="ProgressUpdate.created_at"
+    )
+
+    __table_args__ = (
+        Index("ix_task_next_check", "next_check_at"),
+        Index("ix_task_unit_status", "unit_id", "status"),
+        Index("ix_task_review_ledger", "review_id", "ledger_position"),
+        Index("ix_task_status_deadline", "status", "deadline"),
+        Index("ix_task_level", "escalation_level"),
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == TaskStatus.CLOSED
+
+
+class ProgressUpdate(db.Model):
+    """整改进展 and the other things a unit writes about its task (plan, closure request, 情况说明)."""
+
+    __tablename__ = "progress_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task: Mapped[Task] = relationship(back_populates="updates")
+    author = relationship("User")
+    evidence: Mapped[list["Evidence"]] = relationship(back_populates="update")
+
+
+class Evidence(db.Model):
+    """佐证材料: a file stored under a generated name outside static/."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("progress_update.id"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    update: Mapped[ProgressUpdate | None] = relationship(back_populates="evidence")
+    task = relationship("Task")
+
+
+class ExtensionRequest(db.Model):
+    """延期申请."""
+
+    __tablename__ = "extension_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    requested_deadline: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default=ExtensionStatus.REQUESTED)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task = relationship("Task")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])

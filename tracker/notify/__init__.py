@@ -1,0 +1,1 @@
+"""Deadline reminders, the escalation ladder and the email outbox."""

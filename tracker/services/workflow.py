@@ -1,0 +1,116 @@
+"""The 整改 status workflow, in one place: 待整改 → 整改中 → 待销号审核 → 已销号, with 退回 back to 整改中."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from tracker.models import (
+    Assessment,
+    ProgressUpdate,
+    Role,
+    Task,
+    TaskStatus,
+    UpdateKind,
+    User,
+)
+from tracker.models.enums import PASSING_ASSESSMENTS
+from tracker.services import audit
+from tracker.services.access import can_work_on_task
+from tracker.services.errors import DomainError, PermissionDenied
+
+S = TaskStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str
+    roles: frozenset[str]
+    needs_reason: bool = False
+
+
+TRANSITIONS = {
+    t.name: t
+    for t in (
+        Transition("start", "开始整改", frozenset({S.PENDING}), S.IN_PROGRESS,
+                   frozenset({Role.SECRETARY, Role.ORG_DEPT})),
+        Transition("request_closure", "申请销号", frozenset({S.PENDING, S.IN_PROGRESS}),
+                   S.AWAITING_VERIFICATION, frozenset({Role.SECRETARY, Role.ORG_DEPT}), needs_reason=True),
+        Transition("close", "审核销号", frozenset({S.AWAITING_VERIFICATION}), S.CLOSED,
+                   frozenset({Role.ORG_DEPT})),
+        Transition("return", "退回", frozenset({S.AWAITING_VERIFICATION}), S.IN_PROGRESS,
+                   frozenset({Role.ORG_DEPT}), needs_reason=True),
+        # 回头看: a closed task found wanting is reopened for 二次整改.
+        Transition("reopen", "回头看重新打开", frozenset({S.CLOSED}), S.IN_PROGRESS,
+                   frozenset({Role.ORG_DEPT}), needs_reason=True),
+    )
+}
+
+
+def allowed_actions(user: User, task: Task) -> list[Transition]:
+    if not can_work_on_task(user, task):
+        return []
+    return [t for t in TRANSITIONS.values() if task.status in t.sources and user.role in t.roles]
+
+
+def apply(session, task: Task, action: str, *, actor: User | None, now: datetime, reason: str = "") -> Task:
+    """Moves `task` by `action`, or raises DomainError saying why not. actor=None is the system."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise DomainError(f"未知操作：{action}")
+    if actor is not None:
+        if not can_work_on_task(actor, task) or actor.role not in transition.roles:
+            raise PermissionDenied(f"无权执行“{transition.label}”：仅{_roles_label(transition.roles)}可以操作")
+    if task.status not in transition.sources:
+        allowed = "、".join(sorted(transition.sources))
+        raise DomainError(f"任务当前状态为“{task.status}”，不能{transition.label}（仅限状态：{allowed}）")
+    reason = (reason or "").strip()
+    if transition.needs_reason and not reason:
+        raise DomainError(f"{transition.label}必须填写理由")
+    audit.change(session, actor=actor, now=now, entity=task, field="status", value=transition.target,
+                 action=action, note=reason)
+    if transition.target == S.CLOSED:
+        task.closed_at = now
+        task.next_check_at = None  # 销号 stops every notice
+    else:
+        task.closed_at = None
+        task.next_check_at = now  # let the scanner look at the task again
+    if action == "reopen":
+        task.round += 1
+        task.assessment = None
+    return task
+
+
+def request_closure(session, task: Task, *, actor: User, now: datetime, summary: str) -> ProgressUpdate:
+    summary = (summary or "").strip()
+    apply(session, task, "request_closure", actor=actor, now=now, reason=summary)
+    update = ProgressUpdate(task=task, author_id=actor.id, kind=UpdateKind.CLOSURE_REQUEST, body=summary,
+                            created_at=now)
+    session.add(update)
+    return update
+
+
+def verify(session, task: Task, *, actor: User, now: datetime, assessment: str, reason: str = "") -> Task:
+    """审核销号 with a 验收评价: 好/较好 close the task; 一般/差 send it back for 二次整改 (reason required)."""
+    try:
+        grade = Assessment(assessment)
+    except ValueError:
+        raise DomainError("请选择验收评价：好、较好、一般或差") from None
+    if grade in PASSING_ASSESSMENTS:
+        apply(session, task, "close", actor=actor, now=now, reason=reason)
+    else:
+        if not (reason or "").strip():
+            raise DomainError(f"验收评价为“{grade}”时须填写退回理由，任务将进入二次整改")
+        apply(session, task, "return", actor=actor, now=now, reason=reason)
+        task.round += 1
+    audit.change(session, actor=actor, now=now, entity=task, field="assessment", value=str(grade),
+                 action="assess", note=reason)
+    return task
+
+
+def return_task(session, task: Task, *, actor: User, now: datetime, reason: str) -> Task:
+    return apply(session, task, "return", actor=actor, now=now, reason=reason)
+
+
+def _roles_label(roles) -> str:
+    return "、".join(Role(r).label for r in sorted(roles))

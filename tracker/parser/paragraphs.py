@@ -1,0 +1,61 @@
+"""Text to paragraphs: strip indentation, drop page numbers, rejoin hard-wrapped lines.
+
+Text copied from a PDF breaks a paragraph into lines at arbitrary points. A line continues the
+previous one unless it starts something new (a heading, 点评, 希望, an enumerator, ※※※) or the
+previous line ended a sentence. A break right after a full stop therefore stays a paragraph
+break; the parts of a comment are rebuilt without newlines later, so that does no harm.
+"""
+import re
+
+from .patterns import COMMENT_START_RE, OPENERS, SEPARATOR_RE, enumerator_at, ends_sentence
+
+# The characters str.strip() leaves but that never carry meaning at a line's ends.
+_EDGE_JUNK = "\ufeff\u200b\u200c\u200d\u2060"
+# Decorated only: a bare "12" may be the end of a wrapped number, not a page number.
+_PAGE_NUMBER_RE = re.compile(r"^(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?)$")
+_STARTS_PARAGRAPH_RE = re.compile(r"^(?:希望|殷切希望|同志们[：:，,！!])")
+
+
+def clean_line(line: str) -> str:
+    return line.strip().strip(_EDGE_JUNK).strip()
+
+
+def starts_paragraph(line: str, is_heading) -> bool:
+    return bool(
+        SEPARATOR_RE.match(line)
+        or COMMENT_START_RE.match(line)
+        or _STARTS_PARAGRAPH_RE.match(line)
+        or enumerator_at(line, 0)
+        or is_heading(line)
+    )
+
+
+def to_paragraphs(text: str, is_heading) -> list[str]:
+    """Non-empty paragraphs; is_heading(line) tells a complete unit heading (never continued)."""
+    paragraphs: list[str] = []
+    lines = [clean_line(raw) for raw in text.split("\n")]
+    # A blank line closes the paragraph before it, unless the text is double-spaced throughout
+    # (a blank after nearly every line), where blank lines say nothing.
+    blanks_close = sum(1 for line in lines if not line) < 0.8 * sum(1 for line in lines if line)
+    open_paragraph = False
+    for line in lines:
+        if not line:
+            open_paragraph = open_paragraph and not blanks_close
+            continue
+        if _PAGE_NUMBER_RE.match(line):
+            continue
+        if open_paragraph and _continues(paragraphs[-1], line, is_heading):
+            paragraphs[-1] += line
+        else:
+            paragraphs.append(line)
+        open_paragraph = True
+    return paragraphs
+
+
+def _continues(previous: str, line: str, is_heading) -> bool:
+    if previous[-1] in OPENERS:  # "（" never ends a paragraph, even before "2）…"
+        return True
+    if ends_sentence(previous) or SEPARATOR_RE.match(previous) or is_heading(previous) \
+            or COMMENT_START_RE.fullmatch(previous):  # a bare "点评" label line
+        return False
+    return not starts_paragraph(line, is_heading)

@@ -1,0 +1,180 @@
+"""A 点评 split into strengths, problems and expectations.
+
+The problems follow a marker ("但还存在以下问题：", "存在的主要问题是", ...) and are either an
+enumerated list (一是/1./（1）/第一，...), sentences separated by ；, or the single clause of
+"但也存在……的问题". Whatever follows the last problem is the expectations, so a numbered list of
+requirements after the problems ("希望…：一是…") is never counted: numbering restarts there.
+"""
+import re
+from dataclasses import dataclass
+
+from .patterns import (CLOSERS, FULL_STOP, STRONG_EXPECTATION_RE, WEAK_EXPECTATION_RE, Enumerator,
+                       enumerator_at, is_boundary, sentence_end)
+
+_CONNECTOR = r"(?P<conn>(?:但是?|不过|然而|只是|同时)[，,]?(?:[^。；;！!？?\n]{0,20}?)?)"
+_ADVERB = r"(?:也还|也|还|仍然|仍|依然|尚)"
+_INTRO = (r"(?:着)?(?:以下|如下|下列|一些|一定的?|不少|诸多|个别|的)?"
+          r"(?:几个|几点|[一二两三四五六七八九十]+个|[一二两三四五六七八九十]+点)?(?:方面的?)?(?:主要|突出|明显)?")
+_NOUN = r"(?:问题和不足|问题与不足|不足和问题|不足与问题|差距和不足|问题和差距|不足之处|薄弱环节|短板和不足|问题|不足|短板|差距)"
+_COMPOUND_NOUN = r"(?:问题和不足|问题与不足|不足和问题|不足与问题|差距和不足|问题和差距|不足之处|短板和不足)"
+_IS = r"(?:是|在于|表现在|表现为|体现在|集中在|有(?=[：:]))"
+# "但还有以下问题需要整改："
+_PENDING = r"(?:需要|亟需|亟待|有待|必须)(?:认真|及时|切实)?(?:整改|解决|改进|重视|注意|加以解决)"
+# What may follow a marker: punctuation, the first enumerator, or words that introduce the list.
+_AFTER_MARKER = r"(?=[：:，,。；;.\s]|[一二三四五六七八九十]是|[0-9０-９（(第其①]|主要|具体|即|表现|体现|如下|$)"
+
+LIST_MARKER_RE = re.compile(
+    rf"{_CONNECTOR}?(?:"
+    rf"(?:{_ADVERB}?存在|{_ADVERB}有){_INTRO}{_NOUN}(?:{_PENDING})?(?:主要)?(?:{_IS}|{_AFTER_MARKER})"
+    rf"|(?:存在的|主要|突出)(?:主要|突出)?{_NOUN}(?:主要)?(?:{_IS}|{_AFTER_MARKER})"
+    rf"|{_COMPOUND_NOUN}(?:主要)?{_IS}"
+    rf")"
+)
+# "但也存在……的问题": the whole clause is the one problem. Bounded lengths keep the search linear.
+CLAUSE_MARKER_RE = re.compile(
+    rf"(?:但是?|不过|然而)[，,]?(?P<clause>(?:(?P<lead>{_ADVERB}?存在)|[^。；;！!？?\n]{{0,40}}?存在)[^。；;！!？?\n]{{0,150}}?"
+    rf"(?:的|等)?(?:问题|不足|短板|现象|差距))(?=[。；;！!？?，,.\n]|$)"
+)
+_FILLER_RE = re.compile(r"(?:[\s：:，,。；;.]|主要(?:是|有|表现在|体现在|表现为)?|具体(?:是|表现为|表现在)?|即|如下)*")
+_TRAILING_SEPARATORS = "；;，,、 \t\u3000"
+
+
+@dataclass
+class SplitComment:
+    strengths: str
+    problems: list[str]
+    expectations: str
+    found_marker: bool
+
+
+@dataclass
+class Marker:
+    start: int
+    end: int
+    clause: str | None = None  # set for "但也存在……的问题"
+
+
+def flatten(text: str) -> str:
+    """Rejoin the pieces of a part that paragraph breaks had split."""
+    return text.replace("\n", "").strip()
+
+
+def find_marker(text: str, require_list: bool = False) -> Marker | None:
+    """The problem marker: the first one that is clearly a marker, else the first at all."""
+    candidates = []
+    for match in LIST_MARKER_RE.finditer(text):
+        follows = _FILLER_RE.match(text, match.end()).end()
+        first = enumerator_at(text, follows)
+        listed = first is not None and first.number == 1
+        colon = match.end() < len(text) and text[match.end()] in "：:"
+        strong = bool(match.group("conn")) or listed or colon
+        if require_list and not listed:
+            continue
+        candidates.append((strong, Marker(match.start(), match.end())))
+    if not require_list:
+        for match in CLAUSE_MARKER_RE.finditer(text):
+            clause = match.group("clause")
+            if match.group("lead"):
+                clause = clause[len(match.group("lead")):]
+            candidates.append((True, Marker(match.start(), match.end(), clause)))
+    strong = sorted((m for s, m in candidates if s), key=lambda m: (m.start, m.clause is not None))
+    if strong:
+        return strong[0]
+    return min((m for _, m in candidates), key=lambda m: m.start, default=None)
+
+
+def split_comment(comment: str) -> SplitComment:
+    marker = find_marker(comment)
+    if marker is None:
+        cut = 0 if STRONG_EXPECTATION_RE.match(comment) else _expectation_start(comment, 0)
+        return SplitComment(flatten(comment[:cut]), [], _expectations(comment, cut), False)
+    strengths = flatten(comment[:marker.start]).rstrip(_TRAILING_SEPARATORS)
+    items, end = read_problems(comment, marker)
+    return SplitComment(strengths, items, _expectations(comment, end), True)
+
+
+def read_problems(text: str, marker: Marker) -> tuple[list[str], int]:
+    start = _FILLER_RE.match(text, marker.end).end()
+    first = enumerator_at(text, start)
+    if first is not None and first.number == 1:
+        return read_enumerated(text, first)
+    if marker.clause is not None:
+        return [_item_text(marker.clause + _kept_stop(text, marker.end))], marker.end
+    return _read_unnumbered(text, start)
+
+
+def read_enumerated(text: str, first: Enumerator) -> tuple[list[str], int]:
+    """Items numbered 1, 2, 3 ... in one style; the last one ends with its first sentence."""
+    items, current = [], first
+    while True:
+        following = _next_enumerator(text, current)
+        if following is None:
+            body = current.end + len(text[current.end:]) - len(text[current.end:].lstrip())
+            end = min(sentence_end(text, body), _expectation_start(text, body))
+            items.append(_item_text(text[current.end:end]))
+            return items, end
+        items.append(_item_text(text[current.end:following.start]))
+        current = following
+
+
+def _next_enumerator(text: str, current: Enumerator) -> Enumerator | None:
+    """The next item's enumerator, unless the list has ended before it (expectations began)."""
+    for position in range(current.end, len(text)):
+        if not is_boundary(text, position):
+            continue
+        found = enumerator_at(text, position, current.style)
+        if found is None:
+            continue
+        if found.number != current.number + 1:
+            return None
+        between = text[current.end:found.start]
+        if _expectation_start(between, 0, after_semicolon=False) < len(between):
+            return None
+        return found
+    return None
+
+
+def _read_unnumbered(text: str, start: int) -> tuple[list[str], int]:
+    """Sentences, or pieces separated by ；, up to where the expectations begin."""
+    if STRONG_EXPECTATION_RE.match(text, start):  # "但还存在一些问题。希望…": nothing was named
+        return [], start
+    end = _expectation_start(text, start, weak=WEAK_EXPECTATION_RE)
+    items = []
+    for piece in re.findall(r"[^；;。！!？?\n]+(?:[。！!？?][" + re.escape(CLOSERS) + r"]*)?", text[start:end]):
+        item = _item_text(piece)
+        if item.strip(FULL_STOP + CLOSERS):
+            items.append(item)
+    return items, end
+
+
+def _expectation_start(text: str, start: int, strong=STRONG_EXPECTATION_RE, weak=None,
+                       after_semicolon: bool = True) -> int:
+    """Index where a later sentence opens with an expectation word; len(text) if none.
+
+    Weak words ("要", "应" ...) only count after a full stop: "A；要素保障不足" is still a problem.
+    """
+    for position in range(start + 1, len(text)):
+        breaker = text[position - 1]
+        if breaker not in "。！!？?；;\n":
+            continue
+        full_stop = breaker not in "；;"
+        if not full_stop and not after_semicolon:
+            continue
+        probe = position
+        while probe < len(text) and text[probe] in " \t\u3000\n" + CLOSERS:
+            probe += 1
+        if strong.match(text, probe) or (weak is not None and full_stop and weak.match(text, probe)):
+            return probe
+    return len(text)
+
+
+def _kept_stop(text: str, end: int) -> str:
+    return text[end] if end < len(text) and text[end] in "。！!？?" else ""
+
+
+def _item_text(raw: str) -> str:
+    return flatten(raw).rstrip(_TRAILING_SEPARATORS)
+
+
+def _expectations(comment: str, start: int) -> str:
+    return flatten(comment[start:]).lstrip("。！!？?；;，,、：: \t\u3000")

@@ -51,6 +51,8 @@ class Config:
     # Accounts
     LOGIN_MAX_FAILURES = _env_int("TRACKER_LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("TRACKER_LOGIN_LOCK_MINUTES", 15)
+    # Higher than the per-account limit: a whole township office may share one address.
+    LOGIN_MAX_FAILURES_PER_IP = _env_int("TRACKER_LOGIN_MAX_FAILURES_PER_IP", 20)
     INVITATION_HOURS = _env_int("TRACKER_INVITATION_HOURS", 72)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -78,6 +80,7 @@ class Config:
     }
     ORG_DEPT_CONTACT_EMAIL = os.environ.get("TRACKER_ORG_DEPT_EMAIL", "")
     DISCIPLINE_CONTACT_EMAIL = os.environ.get("TRACKER_DISCIPLINE_EMAIL", "")
+    ORG_DEPT_NAME = os.environ.get("TRACKER_ORG_DEPT_NAME", "中共××县委组织部")  # signs the .docx drafts
 
 
 class ProductionConfig(Config):

@@ -8,7 +8,10 @@ import threading
 import uuid
 from pathlib import Path
 
+import socket
+
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 
 from config import TestConfig
@@ -76,6 +79,9 @@ def app(database_url, tmp_path, _pg_tables_created):
         SCHEDULER_LOCK_FILE = str(tmp_path / "scheduler.lock")
 
     application = create_app(_Config)
+    # The fixture keeps one app context open, and requests reuse it: without this, `g` (and the user
+    # Flask-Login caches in it) would leak from one client's request into another's.
+    request_started.connect(_clear_g, application)
     with application.app_context():
         if database_url.startswith("sqlite") or not _pg_tables_created["done"]:
             _db.create_all()
@@ -87,6 +93,10 @@ def app(database_url, tmp_path, _pg_tables_created):
             with _db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         _db.engine.dispose()
+
+
+def _clear_g(sender, **extra):
+    g.__dict__.clear()
 
 
 @pytest.fixture
@@ -107,6 +117,12 @@ def sample_path() -> Path:
             pytest.fail(f"shared sample missing in CI: {path}", pytrace=False)
         pytest.skip(f"shared sample not found: {path}")
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class SMTPRecorder:
@@ -130,9 +146,10 @@ def smtp_server(app):
     from aiosmtpd.controller import Controller
 
     recorder = SMTPRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=0)
+    recorder.port = free_port()
+    # aiosmtpd's start-up check connects to the port it was given, so port=0 cannot work.
+    controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port)
     controller.start()
-    recorder.port = controller.server.sockets[0].getsockname()[1]
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=recorder.port)
     yield recorder
     controller.stop()

@@ -1,13 +1,18 @@
-"""Accounts: creating users and hashing passwords (scrypt, through Werkzeug)."""
+"""Accounts: users, passwords (scrypt, through Werkzeug), login throttling, invitations."""
+import hashlib
 import re
-from datetime import datetime
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.models import Role, Unit, User
+from tracker.models.accounts import AccountToken, LoginThrottle
 from tracker.services import audit
-from tracker.services.errors import DomainError
+from tracker.services.errors import DomainError, PermissionDenied
 
 MIN_PASSWORD_LENGTH = 8
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -57,4 +62,252 @@ def create_user(session, *, username: str, name: str, role: str, email: str | No
     session.add(user)
     session.flush()
     audit.record(session, actor=actor, now=now, action="create_user", entity=user, after=username, note=role)
+    return user
+
+
+# --- Login, with failure counters kept in the database --------------------------------------------
+
+class InvalidLogin(DomainError):
+    pass
+
+
+class LoginLocked(DomainError):
+    pass
+
+
+INVALID_LOGIN_MESSAGE = "用户名（或邮箱）或密码错误"
+
+
+@dataclass(frozen=True)
+class ThrottleRules:
+    max_failures: int  # per account name
+    lock_minutes: int
+    max_ip_failures: int  # per client address: higher, since a whole office may share one address
+
+    @classmethod
+    def from_config(cls, config) -> "ThrottleRules":
+        max_failures = int(config.get("LOGIN_MAX_FAILURES", 5))
+        return cls(max_failures=max_failures, lock_minutes=int(config.get("LOGIN_LOCK_MINUTES", 15)),
+                   max_ip_failures=int(config.get("LOGIN_MAX_FAILURES_PER_IP", max_failures * 4)))
+
+    def locked_message(self) -> str:
+        # The same words whether or not the account exists.
+        return f"登录失败次数过多，已暂时锁定，请{self.lock_minutes}分钟后再试"
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _spend_password_check(password: str) -> None:
+    """Checks against a throwaway hash so an unknown name costs as much time as a known one."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
+    check_password_hash(_DUMMY_HASH[0], password or "")
+
+
+def find_login_user(session, identifier: str) -> User | None:
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return None
+    return session.scalar(
+        select(User).where(or_(User.username == identifier, User.email == identifier.lower())).limit(1)
+    )
+
+
+def _throttle_keys(user: User | None, identifier: str, ip: str | None) -> list[tuple[str, str, str]]:
+    account_key = f"user:{user.id}" if user is not None else "name:" + (identifier or "").strip().lower()[:200]
+    return [("account", account_key, "max_failures"), ("ip", (ip or "unknown")[:100], "max_ip_failures")]
+
+
+def _is_locked(session, scope: str, key: str, now: datetime) -> bool:
+    return bool(session.scalar(
+        select(func.count()).select_from(LoginThrottle)
+        .where(LoginThrottle.scope == scope, LoginThrottle.key == key, LoginThrottle.locked_until > now)
+    ))
+
+
+def _count_failure(session, scope: str, key: str, *, now: datetime, limit: int, lock: timedelta) -> bool:
+    """Atomically adds one failure (UPDATE … failures + 1, safe across workers); True when now locked."""
+    where = (LoginThrottle.scope == scope, LoginThrottle.key == key)
+    if session.scalar(select(LoginThrottle.id).where(*where)) is None:
+        try:
+            with session.begin_nested():
+                session.add(LoginThrottle(scope=scope, key=key, failures=0))
+        except IntegrityError:
+            pass  # another worker created it first: the UPDATE below counts on its row
+    window_start = now - lock
+    session.execute(
+        update(LoginThrottle).where(*where).values(
+            # Failures older than the lock period are forgiven: counting starts again.
+            failures=case(
+                (or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at <= window_start), 1),
+                else_=LoginThrottle.failures + 1,
+            ),
+            last_failure_at=now,
+        ).execution_options(synchronize_session=False)
+    )
+    failures = session.scalar(select(LoginThrottle.failures).where(*where))
+    if failures >= limit:
+        session.execute(update(LoginThrottle).where(*where).values(locked_until=now + lock)
+                        .execution_options(synchronize_session=False))
+        return True
+    return False
+
+
+def authenticate(session, *, identifier: str, password: str, ip: str | None, now: datetime,
+                 rules: ThrottleRules) -> User:
+    """The user for this name (or email) and password, or InvalidLogin / LoginLocked.
+
+    Failures are counted even when they raise: the caller commits in both cases.
+    """
+    user = find_login_user(session, identifier)
+    keys = _throttle_keys(user, identifier, ip)
+    if any(_is_locked(session, scope, key, now) for scope, key, _ in keys):
+        raise LoginLocked(rules.locked_message())
+    if user is None:
+        _spend_password_check(password)
+        ok = False
+    else:
+        ok = verify_password(user, password or "")
+    if not ok:
+        lock = timedelta(minutes=rules.lock_minutes)
+        locked = [_count_failure(session, scope, key, now=now, limit=getattr(rules, limit), lock=lock)
+                  for scope, key, limit in keys]
+        if any(locked):
+            raise LoginLocked(rules.locked_message())
+        raise InvalidLogin(INVALID_LOGIN_MESSAGE)
+    if not user.active:
+        raise InvalidLogin("该账号已停用，请联系系统管理员")
+    session.execute(delete(LoginThrottle).where(LoginThrottle.scope == "account",
+                                                LoginThrottle.key == keys[0][1]))
+    return user
+
+
+def end_sessions(session, user: User, *, actor: User | None, now: datetime, action: str = "logout") -> None:
+    """Bumps session_version: every cookie issued before (copied or not) stops working."""
+    user.session_version = (user.session_version or 1) + 1
+    audit.record(session, actor=actor, now=now, action=action, entity=user)
+
+
+# --- One-time links: invitations and password resets ------------------------------------------------
+
+def _token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def issue_token(session, user: User, *, purpose: str, actor: User | None, now: datetime,
+                hours: int) -> tuple[AccountToken, str]:
+    """A new link for `user`; earlier unused links of the same purpose stop working. Returns (row, raw)."""
+    if purpose == AccountToken.INVITATION:
+        if not user.email:
+            raise DomainError("请先为该用户填写邮箱，再发送邀请")
+        if not user.active:
+            raise DomainError("该账号已停用，不能发送邀请")
+    session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False)
+    )
+    raw = secrets.token_urlsafe(32)
+    token = AccountToken(user_id=user.id, purpose=purpose, token_hash=_token_digest(raw), created_at=now,
+                         expires_at=now + timedelta(hours=hours), created_by_id=actor.id if actor else None)
+    session.add(token)
+    session.flush()
+    audit.record(session, actor=actor, now=now, action=f"issue_{purpose}", entity=user,
+                 note=f"有效期{hours}小时")
+    return token, raw
+
+
+def find_token(session, raw: str | None, *, purpose: str, now: datetime) -> AccountToken | None:
+    """The usable token for this link, or None (unknown, used, expired, or its user deactivated)."""
+    if not raw or len(raw) > 200:
+        return None
+    token = session.scalar(select(AccountToken).where(AccountToken.token_hash == _token_digest(raw),
+                                                      AccountToken.purpose == purpose))
+    if token is None or not token.usable(now) or not token.user.active:
+        return None
+    return token
+
+
+def set_password_with_token(session, raw: str, *, purpose: str, password: str, now: datetime,
+                            username: str | None = None) -> User:
+    token = find_token(session, raw, purpose=purpose, now=now)
+    if token is None:
+        raise DomainError("链接无效或已过期，请联系县委组织部或系统管理员重新发送")
+    user = token.user
+    check_password_strength(password)
+    username = (username or "").strip()
+    if username and user.username is None:
+        _check_username_free(session, username, user)
+        audit.change(session, actor=user, now=now, entity=user, field="username", value=username)
+    token.used_at = now
+    user.password_hash = hash_password(password)
+    end_sessions(session, user, actor=user, now=now, action=f"set_password_{purpose}")
+    return user
+
+
+def change_password(session, user: User, *, current: str, new: str, now: datetime) -> None:
+    if not verify_password(user, current or ""):
+        raise DomainError("当前密码不正确")
+    check_password_strength(new)
+    user.password_hash = hash_password(new)
+    end_sessions(session, user, actor=user, now=now, action="change_password")
+
+
+# --- User administration ----------------------------------------------------------------------------
+
+def can_manage_user(actor: User, target: User | None = None, role: str | None = None) -> bool:
+    """Admins manage everyone; the organization department manages secretaries only."""
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role != Role.ORG_DEPT:
+        return False
+    roles = {r for r in (role, target.role if target is not None else None) if r is not None}
+    return roles <= {Role.SECRETARY}
+
+
+def _check_username_free(session, username: str, user: User | None) -> None:
+    query = select(func.count()).select_from(User).where(User.username == username)
+    if user is not None and user.id is not None:
+        query = query.where(User.id != user.id)
+    if session.scalar(query):
+        raise DomainError(f"用户名“{username}”已被使用")
+
+
+def update_user(session, user: User, *, actor: User, now: datetime, name: str, role: str,
+                email: str | None, unit: Unit | None, username: str | None = None) -> User:
+    if not can_manage_user(actor, user, role):
+        raise PermissionDenied("无权修改该用户")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("姓名不能为空")
+    if role not in set(Role):
+        raise DomainError(f"未知角色：{role}")
+    if role == Role.SECRETARY and unit is None:
+        raise DomainError("书记账号必须指定责任单位")
+    if user.id == actor.id and role != user.role:
+        raise DomainError("不能修改自己的角色")
+    email = normalise_email(email)
+    if email and session.scalar(select(func.count()).select_from(User)
+                                .where(User.email == email, User.id != user.id)):
+        raise DomainError(f"邮箱“{email}”已被使用")
+    username = (username or "").strip() or None
+    if username:
+        _check_username_free(session, username, user)
+    elif user.username:
+        username = user.username  # a login name, once given, is never taken away here
+    for field, value in (("name", name), ("role", role), ("email", email),
+                         ("unit_id", unit.id if unit else None), ("username", username)):
+        audit.change(session, actor=actor, now=now, entity=user, field=field, value=value)
+    return user
+
+
+def set_active(session, user: User, *, actor: User, now: datetime, active: bool) -> User:
+    if not can_manage_user(actor, user):
+        raise PermissionDenied("无权修改该用户")
+    if user.id == actor.id and not active:
+        raise DomainError("不能停用自己的账号")
+    if audit.change(session, actor=actor, now=now, entity=user, field="active", value=active,
+                    action="activate" if active else "deactivate") and not active:
+        user.session_version = (user.session_version or 1) + 1  # a deactivated user is logged out at once
     return user

@@ -1,3 +1,160 @@
-from flask import Blueprint
+"""用户管理: admins manage every account; the organization department manages secretaries only."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
-bp = Blueprint("admin", __name__)
+from tracker.extensions import db
+from tracker.models import Role, Unit, User
+from tracker.models.accounts import AccountToken
+from tracker.models.types import utcnow
+from tracker.services import accounts
+from tracker.services.errors import DomainError
+from tracker.web.auth import send_account_link
+from tracker.web.forms import ConfirmForm, UserFilterForm, UserForm, role_choices
+from tracker.web.guards import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+MANAGERS = (Role.ADMIN, Role.ORG_DEPT)
+PER_PAGE = 50
+
+
+def _managed_user(user_id: int) -> User:
+    """The user, when the current user may manage them; 404 otherwise (others' existence is not disclosed)."""
+    user = db.session.get(User, user_id)
+    if user is None or not accounts.can_manage_user(current_user, user):
+        abort(404)
+    return user
+
+
+def _unit_choices() -> list[tuple[int, str]]:
+    units = db.session.execute(
+        select(Unit.id, Unit.name).where(Unit.merged_into_id.is_(None)).order_by(Unit.name, Unit.id)
+    ).all()
+    return [(0, "（无）")] + [(row.id, row.name) for row in units]
+
+
+def _user_form(**kwargs) -> UserForm:
+    form = UserForm(**kwargs)
+    form.role.choices = role_choices(current_user.role)
+    form.unit_id.choices = _unit_choices()
+    return form
+
+
+def _chosen_unit(form: UserForm) -> Unit | None:
+    return db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
+
+
+@bp.get("/users")
+@roles_required(*MANAGERS)
+def users():
+    filters = UserFilterForm(request.args)
+    query = select(User).options(selectinload(User.unit)).order_by(User.role, User.unit_id, User.id)
+    if current_user.role != Role.ADMIN:
+        query = query.where(User.role == Role.SECRETARY)
+    if not filters.include_inactive.data:
+        query = query.where(User.active.is_(True))
+    text = (filters.q.data or "").strip()
+    if text:
+        pattern = f"%{text}%"
+        query = query.where(or_(User.name.ilike(pattern), User.username.ilike(pattern), User.email.ilike(pattern)))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/users.html", page=page, filters=filters, roles={r.value: r.label for r in Role})
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def new_user():
+    form = _user_form()
+    error = None
+    if form.validate_on_submit():
+        if not accounts.can_manage_user(current_user, role=form.role.data):
+            abort(404)
+        try:
+            user = accounts.create_user(db.session, username=form.username.data, name=form.name.data,
+                                        role=form.role.data, email=form.email.data, unit=_chosen_unit(form),
+                                        password=None, actor=current_user, now=utcnow())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            flash(f"已创建用户 {user.name}，可发送邀请邮件让其设置密码", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    status = 400 if (error or form.errors) else 200
+    return render_template("admin/user_form.html", form=form, user=None, error=error), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit_user(user_id: int):
+    user = _managed_user(user_id)
+    form = _user_form(obj=user) if request.method == "GET" else _user_form()
+    if request.method == "GET":
+        form.unit_id.data = user.unit_id or 0
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(db.session, user, actor=current_user, now=utcnow(), name=form.name.data,
+                                 role=form.role.data, email=form.email.data, unit=_chosen_unit(form),
+                                 username=form.username.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc)
+            user = _managed_user(user_id)
+        else:
+            flash("用户信息已保存", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _render_edit(user, form, error, 400 if (error or form.errors) else 200)
+
+
+def _render_edit(user: User, form: UserForm, error: str | None, status: int):
+    invitation = db.session.scalar(
+        select(AccountToken).where(AccountToken.user_id == user.id, AccountToken.purpose == AccountToken.INVITATION)
+        .order_by(AccountToken.created_at.desc(), AccountToken.id.desc()).limit(1)
+    )
+    return render_template("admin/user_form.html", form=form, user=user, error=error, confirm=ConfirmForm(),
+                           invitation=invitation, now=utcnow(),
+                           hours=current_app.config.get("INVITATION_HOURS", 72)), status
+
+
+def _confirmed_action(user_id: int, change, success: str):
+    user = _managed_user(user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        change(user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(success.format(name=user.name), "success")
+    return redirect(url_for("admin.edit_user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@roles_required(*MANAGERS)
+def deactivate_user(user_id: int):
+    return _confirmed_action(
+        user_id, lambda u: accounts.set_active(db.session, u, actor=current_user, now=utcnow(), active=False),
+        "已停用 {name} 的账号，其登录已失效")
+
+
+@bp.post("/users/<int:user_id>/activate")
+@roles_required(*MANAGERS)
+def activate_user(user_id: int):
+    return _confirmed_action(
+        user_id, lambda u: accounts.set_active(db.session, u, actor=current_user, now=utcnow(), active=True),
+        "已启用 {name} 的账号")
+
+
+@bp.post("/users/<int:user_id>/invite")
+@roles_required(*MANAGERS)
+def invite_user(user_id: int):
+    return _confirmed_action(
+        user_id, lambda u: send_account_link(u, purpose=AccountToken.INVITATION, actor=current_user),
+        "邀请邮件已放入发件箱，将发送给 {name}")
+

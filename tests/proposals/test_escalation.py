@@ -1,0 +1,84 @@
+"""A long escalation through the real scan: 约谈 and 通报 proposed once each, 组织处理 never."""
+import ast
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import make_review, make_task, make_unit, make_user
+from tracker.models import Role
+from tracker.models.notify import OutboxMessage
+from tracker.models.proposals import OrgHandling, Proposal, ProposalKind, ProposalSubject
+from tracker.notify.dossier import build_dossier
+from tracker.timeutil import at_local
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_long_escalation_proposes_but_never_handles(app, db):
+    scan = pytest.importorskip("tracker.notify.scan")
+    session = db.session
+    rules = dict(app.config["ESCALATION_RULES"])
+    unit = make_unit(session, "青山镇")
+    owner = make_user(session, Role.SECRETARY, unit, username="sec-a", name="甲书记")
+    make_user(session, Role.ORG_DEPT, username="zzb", name="王组织", email="zzb@example.test")
+    make_user(session, Role.DISCIPLINE, username="jw", name="李纪检", email="jw@example.test")
+    review = make_review(session)
+    tasks = [make_task(session, unit, owner, review, deadline=date(2026, 3, 31), text=f"问题{i}", rules=rules)
+             for i in range(3)]
+    for task in tasks:
+        task.next_check_at = at_local(date(2026, 3, 2), 9)
+    session.commit()
+    day = date(2026, 3, 2)
+    while day <= date(2026, 7, 31):  # four months, every day, twice a day
+        for hour in (9, 15):
+            scan.run_scan(session, now=at_local(day, hour))
+            session.commit()
+        day += timedelta(days=1)
+
+    def count(*where):
+        return session.scalar(select(func.count()).select_from(Proposal).where(*where))
+
+    for task in tasks:
+        assert task.escalation_level == 3
+        assert count(Proposal.task_id == task.id, Proposal.kind == ProposalKind.TALK) == 1
+        assert count(Proposal.task_id == task.id, Proposal.kind == ProposalKind.CIRCULAR) == 1
+    # The unit proposal waits for a decision: months go by without a second one.
+    assert count(Proposal.subject == ProposalSubject.UNIT) == 1
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)
+                          .where(OutboxMessage.key.like("proposal:%"))) == 7
+    assert session.scalar(select(func.count()).select_from(OrgHandling)) == 0
+    # The dossier of a 通报 proposal shows the ladder the scan walked and the notices it sent.
+    circular = session.scalars(select(Proposal).where(Proposal.task_id == tasks[0].id,
+                                                      Proposal.kind == ProposalKind.CIRCULAR)).one()
+    [entry] = build_dossier(session, circular).tasks
+    labels = [e.label for e in entry.timeline]
+    assert labels.count("督办等级提升") == 3 and labels.count("系统提出建议") == 2
+    assert len(entry.notices) >= 5  # 提醒 ×3, 催办, 督办, and the proposals' own mails
+
+
+def _calls(tree, name):
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == name]
+
+
+def test_only_the_form_creates_org_handling():
+    """No code path but the org department's form: OrgHandling( is built in one service function, and that
+    function is called from one view only."""
+    builders, callers = [], []
+    for path in sorted([*REPO.joinpath("tracker").rglob("*.py"), *REPO.joinpath("jobs").rglob("*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            if _calls(function, "OrgHandling"):
+                builders.append((path.relative_to(REPO).as_posix(), function.name))
+            if _calls(function, "record_org_handling"):
+                callers.append((path.relative_to(REPO).as_posix(), function.name))
+    assert builders == [("tracker/notify/proposals.py", "record_org_handling")]
+    # Nor through a Core insert or any other use of the model outside these files.
+    allowed = {"tracker/models/proposals.py", "tracker/notify/proposals.py", "tracker/notify/proposal_views.py"}
+    users = {path.relative_to(REPO).as_posix()
+             for path in [*REPO.joinpath("tracker").rglob("*.py"), *REPO.joinpath("jobs").rglob("*.py")]
+             if "OrgHandling" in path.read_text(encoding="utf-8")}
+    assert users <= allowed
+    assert callers == [("tracker/notify/proposal_views.py", "org_handling")]

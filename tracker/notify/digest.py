@@ -1,0 +1,159 @@
+"""Weekly digests (part 8): to the organization department, per unit — open, overdue, levels, reminded but
+not acknowledged; to each secretary, their unit's open tasks. Outbox rows like every other notice.
+
+Schedule `tracker.notify.digest.enqueue_weekly_digests(session, now)` once a week (Monday at NOTICE_HOUR);
+keys are per recipient per ISO week, so running it twice in a week, or in parallel, adds nothing. A
+recipient with nothing open gets no digest: never an empty mail.
+"""
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
+from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus
+from tracker.services.lights import light_for
+from tracker.timeutil import cn_date, local_date
+
+MAX_TASKS_LISTED = 50  # a secretary's mail lists this many and counts the rest
+
+
+@dataclass
+class UnitLine:
+    unit_name: str
+    open: int
+    overdue: int
+    level1: int
+    level2: int
+    level3: int
+    unacknowledged: int
+
+
+def week_label(today: date) -> str:
+    year, week, _ = today.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def unit_summary(session, today: date) -> list[UnitLine]:
+    """One grouped query over open tasks: the organization department's table."""
+    overdue = case((and_(Task.deadline < today, Task.task_type != TaskType.ONGOING), 1), else_=0)
+    unacknowledged = case((and_(Task.last_notice_at.is_not(None),
+                                or_(Task.acknowledged_at.is_(None), Task.acknowledged_at < Task.last_notice_at)),
+                           1), else_=0)
+
+    def at_level(level: int):
+        return func.sum(case((Task.escalation_level == level, 1), else_=0))
+
+    rows = session.execute(
+        select(Unit.name, func.count(Task.id), func.sum(overdue), at_level(EscalationLevel.SUPERVISION),
+               at_level(EscalationLevel.TALK), at_level(EscalationLevel.CIRCULAR), func.sum(unacknowledged))
+        .select_from(Task).outerjoin(Unit, Unit.id == Task.unit_id)
+        .where(Task.status != TaskStatus.CLOSED)
+        .group_by(Task.unit_id, Unit.name)
+        .order_by(func.sum(overdue).desc(), Unit.name)
+    ).all()
+    return [UnitLine(name or "全县共性问题", *(int(v or 0) for v in values)) for name, *values in rows]
+
+
+def _pending_proposals(session) -> dict[str, int]:
+    rows = session.execute(select(Proposal.kind, func.count(Proposal.id))
+                           .where(Proposal.status == ProposalStatus.PENDING).group_by(Proposal.kind)).all()
+    counts = {kind.value: 0 for kind in ProposalKind}
+    counts.update({kind: count for kind, count in rows})
+    return counts
+
+
+def _link(endpoint: str, fallback: str = "main.index", **values) -> str:
+    from tracker.notify.proposals import external_url
+
+    if endpoint in current_app.view_functions:
+        return external_url(endpoint, **values)
+    return external_url(fallback)
+
+
+def enqueue_weekly_digests(session, now: datetime) -> int:
+    """Writes this ISO week's digests that are not written yet; returns how many outbox rows or in-app
+    notices it added (0 on a second run in the same week)."""
+    today = local_date(now, current_app.config.get("TIMEZONE"))
+    week = week_label(today)
+    return _org_digests(session, now, today, week) + _secretary_digests(session, now, today, week)
+
+
+def _org_digests(session, now: datetime, today: date, week: str) -> int:
+    lines = unit_summary(session, today)
+    if not lines:
+        return 0
+    totals = UnitLine("合计", *(sum(getattr(line, f) for line in lines)
+                                for f in ("open", "overdue", "level1", "level2", "level3", "unacknowledged")))
+    context = {
+        "subject": f"整改督办周报（{cn_date(today)}）：在办{totals.open}项，逾期{totals.overdue}项",
+        "today": cn_date(today), "week": week, "lines": lines, "totals": totals,
+        "pending": _pending_proposals(session),
+        "link": _link("org.dashboard"), "proposals_link": _link("notify.proposals"),
+    }
+    users = session.scalars(select(User).where(User.role == Role.ORG_DEPT, User.active.is_(True))
+                            .order_by(User.id)).all()
+    added = 0
+    for user in users:
+        added += _enqueue(session, now, key=f"digest:org:{week}:user:{user.id}",
+                          template="digest_org", context=context, to_users=[user])
+    contact = (current_app.config.get("ORG_DEPT_CONTACT_EMAIL") or "").strip()
+    if contact and contact.lower() not in {(u.email or "").lower() for u in users}:
+        tag = hashlib.sha256(contact.lower().encode()).hexdigest()[:16]
+        added += _enqueue(session, now, key=f"digest:org:{week}:addr:{tag}",
+                          template="digest_org", context=context, to_addresses=[contact])
+    return added
+
+
+def _secretary_digests(session, now: datetime, today: date, week: str) -> int:
+    secretaries = session.scalars(
+        select(User).where(User.role == Role.SECRETARY, User.active.is_(True), User.unit_id.is_not(None))
+        .options(joinedload(User.unit)).order_by(User.unit_id, User.id)).all()
+    by_unit: dict[int, list[User]] = {}
+    for user in secretaries:
+        by_unit.setdefault(user.unit_id, []).append(user)
+    if not by_unit:
+        return 0
+    due_soon = int(current_app.config.get("ESCALATION_RULES", {}).get("due_soon_days", 7))
+    added = 0
+    for unit_id, users in by_unit.items():
+        tasks = session.scalars(
+            select(Task).where(Task.unit_id == unit_id, Task.is_overall.is_(False), Task.status != TaskStatus.CLOSED)
+            .order_by(Task.deadline.is_(None), Task.deadline, Task.id).limit(MAX_TASKS_LISTED + 1)).all()
+        if not tasks:
+            continue  # never an empty digest
+        late = case((or_(Task.escalation_level >= EscalationLevel.SUPERVISION,
+                         and_(Task.deadline < today, Task.task_type != TaskType.ONGOING)), 1), else_=0)
+        total, red = session.execute(select(func.count(Task.id), func.sum(late)).where(
+            Task.unit_id == unit_id, Task.is_overall.is_(False), Task.status != TaskStatus.CLOSED)).one()
+        listed = []
+        for task in tasks[:MAX_TASKS_LISTED]:
+            light = light_for(task, today, due_soon)
+            listed.append({"problem_text": task.problem_text, "task_type": task.task_type, "status": task.status,
+                           "deadline": cn_date(task.deadline) or "长期坚持", "light": light.label,
+                           "days_text": light.days_text, "level": EscalationLevel.LABELS.get(task.escalation_level, ""),
+                           "link": _link("secretary.task", "secretary.tasks", task_id=task.id)})
+        for user in users:
+            context = {
+                "subject": f"本周整改任务提醒（{cn_date(today)}）：{users[0].unit.name}在办{total}项",
+                "user_name": user.name, "unit_name": user.unit.name, "today": cn_date(today), "week": week,
+                "tasks": listed, "total": total, "more": max(0, total - len(listed)), "red": int(red or 0),
+                "link": _link("secretary.tasks"),
+            }
+            added += _enqueue(session, now, key=f"digest:secretary:{week}:user:{user.id}",
+                              template="digest_secretary", context=context, to_users=[user])
+    return added
+
+
+def _enqueue(session, now, *, key: str, template: str, context: dict, to_users=(), to_addresses=()) -> int:
+    from tracker.notify.outbox import enqueue_email, existing_keys
+
+    if existing_keys(session, [key]):
+        return 0
+    row = enqueue_email(session, key=key, kind="weekly_digest", template=template, context=context, now=now,
+                        to_users=to_users, to_addresses=to_addresses)
+    # A user without an email still gets the in-app notice, so a digest for a user always counts.
+    return 1 if row is not None or to_users else 0

@@ -1,0 +1,200 @@
+"""The dossier people read before deciding a proposal: for each task, its timeline, the notices sent, the
+acknowledgements, the progress reported and the owner's 情况说明 (which the unit's secretary adds here).
+
+All tasks of a proposal are loaded with one query per kind of record (a unit proposal may cover many).
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from tracker.models import AuditEvent, ProgressUpdate, Role, Task, UpdateKind, User
+from tracker.models.proposals import Proposal, ProposalTask
+from tracker.services import audit
+from tracker.services.errors import PermissionDenied
+from tracker.timeutil import local_date
+
+# What each audited action means to a reader of the timeline.
+ACTION_LABELS = {
+    "create_task": "创建整改任务",
+    "set_deadline": "设定整改时限",
+    "set_reminder_cycle": "开始新的提醒周期",
+    "reassign": "更换责任人",
+    "set_measures": "提交整改措施",
+    "set_responsible_person": "设定具体责任人",
+    "start": "开始整改",
+    "request_closure": "申请销号",
+    "close": "审核销号",
+    "return": "退回",
+    "reopen": "回头看重新打开",
+    "assess": "验收评价",
+    "escalate": "督办等级提升",
+    "acknowledge": "签收通知",
+    "post_update": "提交材料",
+    "upload_evidence": "上传佐证材料",
+    "request_extension": "申请延期",
+    "merge_unit": "责任单位合并",
+    "propose": "系统提出建议",
+    "decide_proposal": "组织部作出决定",
+    "dismiss_proposal": "组织部驳回建议",
+}
+MAX_EVENTS_PER_TASK = 200
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    label: str
+    detail: str
+    actor_name: str
+
+
+@dataclass
+class NoticeEntry:
+    created_at: datetime
+    subject: str
+    status: str
+    sent_at: datetime | None
+
+
+@dataclass
+class TaskDossier:
+    task: Task
+    link: ProposalTask
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    notices: list[NoticeEntry] = field(default_factory=list)
+    progress: list[ProgressUpdate] = field(default_factory=list)
+    explanations: list[ProgressUpdate] = field(default_factory=list)
+
+    @property
+    def acknowledged_at(self) -> datetime | None:
+        return self.task.acknowledged_at
+
+    @property
+    def unacknowledged(self) -> bool:
+        """A notice went out after the last 签收 (or there never was one)."""
+        last = self.task.last_notice_at
+        return last is not None and (self.task.acknowledged_at is None or self.task.acknowledged_at < last)
+
+
+@dataclass
+class Dossier:
+    proposal: Proposal
+    tasks: list[TaskDossier]
+    notices_available: bool  # False while the outbox is not part of this build
+
+    def days_overdue_on(self, today: date) -> dict[int, int]:
+        return {entry.task.id: days_overdue(entry.task, today) for entry in self.tasks}
+
+
+def days_overdue(task: Task, today: date) -> int:
+    """Calendar days past the 整改时限 as of `today` (or as of closure for a closed task); 0 if not late."""
+    if task.deadline is None:
+        return 0
+    tz = current_app.config.get("TIMEZONE") if has_app_context() else None
+    until = local_date(task.closed_at, tz) if task.closed_at is not None else today
+    return max(0, (until - task.deadline).days)
+
+
+def _outbox_model():
+    from tracker.models import notify
+
+    return getattr(notify, "OutboxMessage", None)
+
+
+def _describe(event: AuditEvent) -> str:
+    parts = []
+    if event.before is not None or event.after is not None:
+        parts.append(f"{event.before or '—'} → {event.after or '—'}" if event.before else (event.after or ""))
+    if event.note:
+        parts.append(event.note)
+    return "；".join(p for p in parts if p)
+
+
+def build_dossier(session, proposal: Proposal) -> Dossier:
+    links = session.scalars(
+        select(ProposalTask).where(ProposalTask.proposal_id == proposal.id)
+        .options(joinedload(ProposalTask.task).joinedload(Task.owner),
+                 joinedload(ProposalTask.task).joinedload(Task.unit))
+        .order_by(ProposalTask.id)
+    ).all()
+    entries = {link.task_id: TaskDossier(task=link.task, link=link) for link in links}
+    task_ids = list(entries)
+    if not task_ids:
+        return Dossier(proposal, [], _outbox_model() is not None)
+
+    counts: dict[int, int] = defaultdict(int)
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.task_id.in_(task_ids)).options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    for event in events:
+        if counts[event.task_id] >= MAX_EVENTS_PER_TASK:
+            continue
+        counts[event.task_id] += 1
+        entries[event.task_id].timeline.append(TimelineEntry(
+            at=event.at, label=ACTION_LABELS.get(event.action, "其他变更"), detail=_describe(event),
+            actor_name=event.actor.name if event.actor else "系统"))
+
+    updates = session.scalars(
+        select(ProgressUpdate).where(ProgressUpdate.task_id.in_(task_ids))
+        .options(joinedload(ProgressUpdate.author)).order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+    )
+    for update in updates:
+        target = entries[update.task_id]
+        (target.explanations if update.kind == UpdateKind.EXPLANATION else target.progress).append(update)
+
+    outbox = _outbox_model()
+    if outbox is not None:
+        messages = session.scalars(
+            select(outbox).where(outbox.task_id.in_(task_ids)).order_by(outbox.created_at, outbox.id))
+        for message in messages:
+            entries[message.task_id].notices.append(NoticeEntry(
+                created_at=message.created_at, subject=message.subject,
+                status=getattr(message, "status_label", message.status), sent_at=message.sent_at))
+    return Dossier(proposal, list(entries.values()), outbox is not None)
+
+
+# --- the owner's 情况说明 --------------------------------------------------------------------------------
+
+def can_view_proposal(user: User, proposal: Proposal) -> bool:
+    """The organization department and the discipline commission see all; a secretary their unit's only."""
+    if not user.is_authenticated:
+        return False
+    if user.role in (Role.ORG_DEPT, Role.DISCIPLINE):
+        return True
+    return user.role == Role.SECRETARY and user.unit_id is not None and proposal.unit_id == user.unit_id
+
+
+def submit_explanation(session, proposal: Proposal, *, task_id, actor: User, now: datetime,
+                       body: str) -> ProgressUpdate:
+    """The secretary's 情况说明 on a task of a pending proposal about their unit (kept with the task)."""
+    from tracker.notify.proposals import MAX_TEXT, ProposalFormError, require_pending
+
+    if actor.role != Role.SECRETARY or not can_view_proposal(actor, proposal):
+        raise PermissionDenied("仅该单位书记可以提交情况说明")
+    require_pending(proposal)
+    task_ids = {link.task_id for link in proposal.tasks}
+    task_id = int(task_id) if str(task_id or "").isdigit() else None
+    if task_id is None and len(task_ids) == 1:
+        task_id = next(iter(task_ids))
+    errors: dict[str, str] = {}
+    if task_id not in task_ids:
+        errors["task_id"] = "请选择要说明的整改任务"
+    body = (body or "").strip()
+    if not body:
+        errors["body"] = "请填写情况说明"
+    elif len(body) > MAX_TEXT:
+        errors["body"] = f"情况说明不能超过{MAX_TEXT}字"
+    if errors:
+        raise ProposalFormError(errors)
+    # Written directly rather than through tasks.post_progress: explaining a delay does not start the work.
+    update = ProgressUpdate(task_id=task_id, author_id=actor.id, kind=UpdateKind.EXPLANATION, body=body,
+                            created_at=now)
+    session.add(update)
+    session.flush()
+    audit.record(session, actor=actor, now=now, action="post_update", entity=update, note=UpdateKind.EXPLANATION)
+    return update

@@ -61,7 +61,7 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker.notify.views import bp as notify_bp
+    from tracker.notify.blueprint import bp as notify_bp
     from tracker.web import BLUEPRINTS
 
     for blueprint in BLUEPRINTS:

@@ -21,4 +21,4 @@ __all__ = [
 ]
 
 # Last, so that these modules may import the names above from tracker.models.
-from tracker.models import accounts, notify  # noqa: E402,F401  (registers their tables)
+from tracker.models import accounts, notify, proposals  # noqa: E402,F401  (registers their tables)

@@ -1,3 +1,80 @@
-from flask import Blueprint
+"""整改台账: choose review(s), download the .xlsx, or print the same ledger as a web page.
 
-bp = Blueprint("ledger", __name__)
+县委组织部 sees every row; a secretary only the rows of their own unit; anyone else gets 404.
+"""
+import io
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask_login import current_user
+from sqlalchemy import exists, select
+
+from tracker.extensions import db
+from tracker.models import Review, Role, Task
+from tracker.services import ledger
+from tracker.web.guards import roles_required
+
+bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+
+MAX_REVIEWS = 20
+
+
+def _own_unit() -> int | None:
+    """The unit whose rows a secretary may see; None for the organization department (all rows)."""
+    if current_user.role == Role.ORG_DEPT:
+        return None
+    if current_user.unit_id is None:
+        abort(404)
+    return current_user.unit_id
+
+
+def _reviews_query(unit_id: int | None):
+    query = select(Review).order_by(Review.held_on.desc(), Review.id.desc())
+    if unit_id is not None:
+        query = query.where(exists().where(Task.review_id == Review.id, Task.unit_id == unit_id,
+                                           Task.is_overall.is_(False)))
+    return query
+
+
+def _chosen_reviews(unit_id: int | None) -> list[Review]:
+    ids = []
+    for raw in request.args.getlist("review")[:MAX_REVIEWS]:
+        if not raw.isdigit():
+            abort(404)
+        ids.append(int(raw))
+    if not ids:
+        abort(404)
+    found = {r.id: r for r in db.session.scalars(_reviews_query(unit_id).where(Review.id.in_(ids)))}
+    if len(found) != len(set(ids)):
+        abort(404)  # unknown, or (for a secretary) holding none of their unit's tasks
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def _sheets(unit_id: int | None):
+    tz = current_app.config["TIMEZONE"]
+    return [(review, ledger.ledger_rows(db.session, review, unit_id=unit_id, tz=tz))
+            for review in _chosen_reviews(unit_id)]
+
+
+@bp.get("/")
+@roles_required(Role.ORG_DEPT, Role.SECRETARY)
+def index():
+    unit_id = _own_unit()
+    return render_template("ledger/index.html", reviews=db.session.scalars(_reviews_query(unit_id)).all(),
+                           own_unit_only=unit_id is not None)
+
+
+@bp.get("/download")
+@roles_required(Role.ORG_DEPT, Role.SECRETARY)
+def download():
+    sheets = _sheets(_own_unit())
+    data = ledger.build_workbook(sheets)
+    # Werkzeug writes a non-ASCII download_name as filename*=UTF-8''… (RFC 5987) with an ASCII fallback.
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=ledger.download_name([r for r, _ in sheets]),
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+
+
+@bp.get("/print", endpoint="print")
+@roles_required(Role.ORG_DEPT, Role.SECRETARY)
+def print_view():
+    return render_template("ledger/print.html", sheets=_sheets(_own_unit()), columns=ledger.COLUMNS)
+

@@ -1,3 +1,272 @@
-from flask import Blueprint
+"""县委组织部: the dashboard, the task list and page with its actions, the 责任单位 page; 纪委's list."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
 
-bp = Blueprint("org", __name__)
+from tracker.extensions import db
+from tracker.models import (
+    Assessment,
+    EscalationLevel,
+    ExtensionRequest,
+    ExtensionStatus,
+    Review,
+    Role,
+    Task,
+    TaskStatus,
+    TaskType,
+    Unit,
+    User,
+)
+from tracker.models.types import utcnow
+from tracker.services import dashboard, tasks, units, workflow
+from tracker.services.access import visible_tasks
+from tracker.services.errors import DomainError
+from tracker.services.lights import light_for
+from tracker.timeutil import local_date
+from tracker.web import charts
+from tracker.web.guards import roles_required, task_for_view
+from tracker.web.org_forms import (
+    LEVEL_CHOICES,
+    OVERALL_UNIT,
+    date_field,
+    filter_args,
+    int_arg,
+    sort_arg,
+    task_filters,
+    text_field,
+)
+
+bp = Blueprint("org", __name__, url_prefix="/org")
+
+ORG = Role.ORG_DEPT
+
+
+def _tz() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def _today():
+    return local_date(utcnow(), _tz())
+
+
+def _due_soon_days() -> int:
+    return current_app.config.get("ESCALATION_RULES", {}).get("due_soon_days", 7)
+
+
+def _reviews() -> list[Review]:
+    return list(db.session.scalars(select(Review).order_by(Review.held_on.desc(), Review.id.desc())))
+
+
+@bp.get("/", endpoint="dashboard")
+@roles_required(ORG)
+def dashboard_view():
+    review_id = int_arg(request.args.get("review"))
+    review = db.session.get(Review, review_id) if review_id else None
+    if review_id and review is None:
+        abort(404)
+    sort = sort_arg(request.args.get("sort"))
+    bucket = "month" if request.args.get("bucket") == "month" else "week"
+    today = _today()
+    totals = dashboard.overview(db.session, review_id=review_id, today=today)
+    rows = dashboard.unit_rows(db.session, review_id=review_id, today=today, sort=sort,
+                               due_soon_days=_due_soon_days())
+    series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=_tz())
+    return render_template(
+        "org/dashboard.html", reviews=_reviews(), review=review, totals=totals, rows=rows, sort=sort,
+        bucket=bucket, levels=EscalationLevel.LABELS,
+        closure_chart=charts.cumulative_line(series, title="累计已销号"),
+        unit_chart=charts.unit_bars(rows, title="各责任单位销号情况"),
+    )
+
+
+def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
+    filters = task_filters(request.args)
+    today = _today()
+    query = dashboard.filtered_tasks(base, filters, today=today)
+    page = dashboard.paginate_tasks(db.session, query, page=int_arg(request.args.get("page"), 1))
+    return render_template(
+        template, page=page, filters=filters, args=filter_args(request.args), endpoint=endpoint,
+        reviews=_reviews(), units=dashboard.active_units(db.session), statuses=list(TaskStatus),
+        types=list(TaskType), level_choices=LEVEL_CHOICES, overall_unit=OVERALL_UNIT,
+        lights={t.id: light_for(t, today, _due_soon_days()) for t in page.items},
+        discipline_view=discipline_view, levels=EscalationLevel.LABELS,
+    )
+
+
+@bp.get("/tasks", endpoint="tasks")
+@roles_required(ORG)
+def tasks_view():
+    return _list_page("org/tasks.html", visible_tasks(current_user), endpoint="org.tasks", discipline_view=False)
+
+
+
+@bp.get("/escalated")
+@roles_required(ORG, Role.DISCIPLINE)
+def escalated():
+    base = visible_tasks(current_user).where(Task.escalation_level >= EscalationLevel.SUPERVISION)
+    return _list_page("org/tasks.html", base, endpoint="org.escalated", discipline_view=True)
+
+
+def _task_page(task: Task, errors: dict | None = None, values: dict | None = None, status: int = 200):
+    read_only = current_user.role != ORG
+    extensions = db.session.scalars(
+        select(ExtensionRequest).where(ExtensionRequest.task_id == task.id).order_by(ExtensionRequest.created_at)
+    ).all()
+    evidence_endpoint = "secretary.evidence" if "secretary.evidence" in current_app.view_functions else None
+    return render_template(
+        "org/task.html", task=task, light=light_for(task, _today(), _due_soon_days()),
+        timeline=dashboard.task_timeline(db.session, task), extensions=extensions, read_only=read_only,
+        owners=[] if read_only else dashboard.owner_choices(db.session, task),
+        actions={t.name for t in workflow.allowed_actions(current_user, task)},
+        assessments=list(Assessment), errors=errors or {}, values=values or {}, levels=EscalationLevel.LABELS,
+        overall_label=dashboard.OVERALL_UNIT_LABEL, evidence_endpoint=evidence_endpoint,
+        requested=ExtensionStatus.REQUESTED, today=_today(),
+    ), status
+
+
+@bp.get("/tasks/<int:task_id>")
+@roles_required(ORG, Role.DISCIPLINE)
+def task(task_id: int):
+    return _task_page(task_for_view(task_id))
+
+
+def _run(task_id: int, form_name: str, field_errors: dict, action, success: str):
+    """Runs one service call for the task and commits, or re-renders the page with the message."""
+    task_obj = task_for_view(task_id)
+    values = {f"{form_name}-{k}": v for k, v in request.form.items() if k != "csrf_token"}
+    if field_errors:
+        return _task_page(task_obj, {form_name: field_errors}, values, 400)
+    try:
+        action(task_obj)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _task_page(task_for_view(task_id), {form_name: {"_": str(error)}}, values, 400)
+    flash(success, "success")
+    return redirect(url_for("org.task", task_id=task_id))
+
+
+def _rules() -> dict:
+    return current_app.config["ESCALATION_RULES"]
+
+
+@bp.post("/tasks/<int:task_id>/deadline")
+@roles_required(ORG)
+def set_deadline(task_id: int):
+    deadline, error = date_field(request.form, "deadline", label="整改时限")
+    reason, reason_error = text_field(request.form, "reason", label="调整理由", required=False)
+    errors = {k: v for k, v in (("deadline", error), ("reason", reason_error)) if v}
+    return _run(task_id, "deadline", errors, lambda t: tasks.set_deadline(
+        db.session, t, deadline, actor=current_user, now=utcnow(), rules=_rules(), reason=reason, tz=_tz(),
+        new_cycle=t.deadline is not None and deadline is not None and deadline > t.deadline,
+    ), "整改时限已更新")
+
+
+@bp.post("/tasks/<int:task_id>/extensions/<int:request_id>")
+@roles_required(ORG)
+def decide_extension(task_id: int, request_id: int):
+    extension = db.session.get(ExtensionRequest, request_id)
+    if extension is None or extension.task_id != task_id:
+        abort(404)
+    decision = request.form.get("decision")
+    reason, reason_error = text_field(request.form, "reason", label="驳回理由", required=decision == "refuse")
+    errors = {}
+    if decision not in ("approve", "refuse"):
+        errors["decision"] = "请选择批准或驳回"
+    if reason_error:
+        errors["reason"] = reason_error
+    form_name = f"ext{request_id}"
+    return _run(task_id, form_name, errors, lambda t: tasks.decide_extension(
+        db.session, db.session.get(ExtensionRequest, request_id), actor=current_user, now=utcnow(),
+        approve=decision == "approve", reason=reason, rules=_rules(), tz=_tz(),
+    ), "已批准延期申请" if decision == "approve" else "已驳回延期申请")
+
+
+@bp.post("/tasks/<int:task_id>/verify")
+@roles_required(ORG)
+def verify(task_id: int):
+    assessment = request.form.get("assessment", "")
+    reason, reason_error = text_field(request.form, "reason", label="理由",
+                                      required=assessment in (Assessment.FAIR, Assessment.POOR))
+    errors = {}
+    if assessment not in set(Assessment):
+        errors["assessment"] = "请选择验收评价：好、较好、一般或差"
+    if reason_error:
+        errors["reason"] = reason_error + "（验收评价为一般或差时任务进入二次整改）"
+    closes = assessment in (Assessment.GOOD, Assessment.FAIRLY_GOOD)
+    return _run(task_id, "verify", errors, lambda t: workflow.verify(
+        db.session, t, actor=current_user, now=utcnow(), assessment=assessment, reason=reason,
+    ), "已审核销号" if closes else "验收评价为“{}”，任务已退回二次整改".format(assessment))
+
+
+@bp.post("/tasks/<int:task_id>/return")
+@roles_required(ORG)
+def return_task(task_id: int):
+    reason, reason_error = text_field(request.form, "reason", label="退回理由")
+    errors = {"reason": reason_error} if reason_error else {}
+    return _run(task_id, "return", errors, lambda t: workflow.return_task(
+        db.session, t, actor=current_user, now=utcnow(), reason=reason,
+    ), "已退回，任务回到整改中")
+
+
+@bp.post("/tasks/<int:task_id>/owner")
+@roles_required(ORG)
+def set_owner(task_id: int):
+    owner = db.session.get(User, int_arg(request.form.get("owner_id"), 0) or 0)
+    reason, reason_error = text_field(request.form, "reason", label="更换理由", required=False)
+    errors = {}
+    if owner is None or not owner.active:
+        errors["owner_id"] = "请选择新的责任人"
+    if reason_error:
+        errors["reason"] = reason_error
+    return _run(task_id, "owner", errors, lambda t: tasks.set_owner(
+        db.session, t, owner, actor=current_user, now=utcnow(), reason=reason,
+    ), "责任人已更换")
+
+
+# --- 责任单位 --------------------------------------------------------------------------------------
+
+def _units_page(errors: dict | None = None, values: dict | None = None, status: int = 200):
+    all_units = list(db.session.scalars(select(Unit).order_by(Unit.needs_rename.desc(), Unit.name, Unit.id)))
+    active = [u for u in all_units if u.merged_into_id is None]
+    names = {u.id: u.name for u in all_units}
+    return render_template("org/units.html", units=all_units, active=active, names=names,
+                           errors=errors or {}, values=values or {}), status
+
+
+@bp.get("/units", endpoint="units")
+@roles_required(ORG, Role.ADMIN)
+def units_view():
+    return _units_page()
+
+
+
+def _unit_action(unit_id: int, form_name: str, action, success: str):
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    values = {f"{form_name}{unit_id}-{k}": v for k, v in request.form.items() if k != "csrf_token"}
+    try:
+        action(unit)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _units_page({f"{form_name}{unit_id}": str(error)}, values, 400)
+    flash(success, "success")
+    return redirect(url_for("org.units"))
+
+
+@bp.post("/units/<int:unit_id>/rename")
+@roles_required(ORG, Role.ADMIN)
+def rename_unit(unit_id: int):
+    name = request.form.get("name", "")
+    return _unit_action(unit_id, "rename", lambda u: units.rename_unit(
+        db.session, u, name, actor=current_user, now=utcnow()), "单位名称已更新")
+
+
+@bp.post("/units/<int:unit_id>/merge")
+@roles_required(ORG, Role.ADMIN)
+def merge_unit(unit_id: int):
+    target = db.session.get(Unit, int_arg(request.form.get("target_id"), 0) or 0)
+    return _unit_action(unit_id, "merge", lambda u: units.merge_unit(
+        db.session, u, target, actor=current_user, now=utcnow()), "单位已合并")

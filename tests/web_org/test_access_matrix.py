@@ -1,0 +1,137 @@
+"""Every route of the org, imports and ledger blueprints × every role."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.web_org.conftest import ROLES, is_login_redirect, login_role, today
+from tests.webhelpers import csrf_token
+from tracker.models import AuditEvent, Task
+
+OK = 200
+ALLOWED_GET = {
+    # route name → roles that get 200; every other logged-in role gets 404, anonymous goes to the login page
+    "dashboard": {"org_dept"},
+    "dashboard_review": {"org_dept"},
+    "tasks": {"org_dept"},
+    "escalated": {"org_dept", "discipline"},
+    "task_escalated": {"org_dept", "discipline"},
+    "task_plain": {"org_dept"},
+    "units": {"org_dept", "admin"},
+    "imports": {"org_dept"},
+    "ledger_index": {"org_dept", "secretary_own", "secretary_other"},
+    "ledger_download": {"org_dept", "secretary_own"},
+    "ledger_print": {"org_dept", "secretary_own"},
+}
+
+
+def get_url(name, w):
+    return {
+        "dashboard": "/org/",
+        "dashboard_review": f"/org/?review={w.review.id}&sort=-rate",
+        "tasks": "/org/tasks?overdue=1",
+        "escalated": "/org/escalated",
+        "task_escalated": f"/org/tasks/{w.overdue.id}",
+        "task_plain": f"/org/tasks/{w.script.id}",
+        "units": "/org/units",
+        "imports": "/imports/",
+        "ledger_index": "/ledger/",
+        # review_a_only holds only unit A's tasks: the other unit's secretary may not download it
+        "ledger_download": f"/ledger/download?review={w.review_a_only.id}",
+        "ledger_print": f"/ledger/print?review={w.review_a_only.id}",
+    }[name]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", sorted(ALLOWED_GET))
+def test_get_routes(client, world, role, route):
+    login_role(client, world, role)
+    response = client.get(get_url(route, world))
+    if role == "anonymous":
+        assert is_login_redirect(response)
+    elif role in ALLOWED_GET[route]:
+        assert response.status_code == OK, response.get_data(as_text=True)[:500]
+    else:
+        assert response.status_code == 404
+
+
+def post_case(name, w):
+    """(url, data) of a valid request: allowed roles change something, the others must change nothing."""
+    return {
+        "deadline": (f"/org/tasks/{w.overdue.id}/deadline", {"deadline": (today() + timedelta(days=40)).isoformat()}),
+        "verify": (f"/org/tasks/{w.awaiting.id}/verify", {"assessment": "好"}),
+        "return": (f"/org/tasks/{w.awaiting.id}/return", {"reason": "佐证材料不足"}),
+        "owner": (f"/org/tasks/{w.awaiting.id}/owner", {"owner_id": str(w.users["deputy"].id),
+                                                        "reason": "核对"}),
+        "rename": (f"/org/units/{w.unit_a.id}/rename", {"name": "青山镇人民政府"}),
+        "merge": (f"/org/units/{w.unit_b.id}/merge", {"target_id": str(w.unit_a.id)}),
+        "import": ("/imports/", {}),
+        "preview": ("/imports/" + "A" * 32, {"op": "save"}),
+    }[name]
+
+
+POST_ALLOWED = {"deadline": {"org_dept"}, "verify": {"org_dept"}, "return": {"org_dept"}, "owner": {"org_dept"},
+                "rename": {"org_dept", "admin"}, "merge": {"org_dept", "admin"}, "import": {"org_dept"},
+                "preview": set()}  # an unknown token is 404 for everyone
+
+
+def _audit_count(db):
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", sorted(POST_ALLOWED))
+def test_post_routes(client, db, world, role, action):
+    login_role(client, world, role)
+    url, data = post_case(action, world)
+    token = csrf_token(client, "/login" if role == "anonymous" else "/")
+    before = _audit_count(db)
+    response = client.post(url, data={**data, "csrf_token": token})
+    after = _audit_count(db)
+    if role == "anonymous":
+        assert is_login_redirect(response)
+        assert after == before
+    elif role in POST_ALLOWED[action]:
+        assert response.status_code in (200, 302, 400), response.status_code
+        if action != "import":  # posting no file is refused with a message, beside the field
+            assert response.status_code == 302
+            assert after > before
+        else:
+            assert "请选择要导入的点评文档" in response.get_data(as_text=True)
+    else:
+        assert response.status_code == 404
+        assert after == before
+
+
+@pytest.mark.parametrize("role", ["org_dept", "secretary_own"])
+def test_post_without_csrf_is_refused(client, db, world, role):
+    login_role(client, world, role)
+    before = _audit_count(db)
+    response = client.post(f"/org/tasks/{world.awaiting.id}/verify", data={"assessment": "好"})
+    assert response.status_code == 400
+    assert _audit_count(db) == before
+    db.session.expire_all()
+    assert db.session.get(Task, world.awaiting.id).status == "待销号审核"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_decide_extension_matrix(client, db, world, role):
+    """The 延期 decision route, for each role, on a real pending request."""
+    from tests.web_org.test_task_actions import make_extension
+    from tracker.models import ExtensionRequest
+
+    ext_id = make_extension(db, world)
+    login_role(client, world, role)
+    token = csrf_token(client, "/login" if role == "anonymous" else "/")
+    response = client.post(f"/org/tasks/{world.overdue.id}/extensions/{ext_id}",
+                           data={"decision": "refuse", "reason": "理由不充分", "csrf_token": token})
+    db.session.expire_all()
+    status = db.session.get(ExtensionRequest, ext_id).status
+    if role == "anonymous":
+        assert is_login_redirect(response)
+    elif role == "org_dept":
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 404, role
+    assert status == ("已驳回" if role == "org_dept" else "待审批")

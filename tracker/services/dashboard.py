@@ -1,0 +1,348 @@
+"""Read-side queries for the organization department's pages: every figure is one SQL aggregate.
+
+Designed for 100,000+ tasks on PostgreSQL: counts come from GROUP BY queries over the indexed task
+table; only the handful of result rows (units, weeks) reach Python.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.orm import joinedload
+
+from tracker.models import EscalationLevel, Role, Task, TaskStatus, Unit, User
+from tracker.services.lights import Light, light_for
+from tracker.timeutil import local_datetime
+
+OVERALL_UNIT_LABEL = "县委组织部（全县共性问题）"
+PAGE_SIZE = 50
+
+_CLOSED = Task.status == TaskStatus.CLOSED
+_OVERDUE = and_(Task.status != TaskStatus.CLOSED, Task.deadline.is_not(None))
+
+
+def _scope(review_id: int | None):
+    return [Task.review_id == review_id] if review_id else []
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+@dataclass(frozen=True)
+class Overview:
+    total: int
+    closed: int
+    awaiting: int
+    overdue: int
+    levels: dict[int, int]
+
+    @property
+    def closure_rate(self) -> float:
+        """销号率 as a percentage with one decimal."""
+        return round(100.0 * self.closed / self.total, 1) if self.total else 0.0
+
+
+def overview(session, *, review_id: int | None, today: date) -> Overview:
+    overdue = and_(_OVERDUE, Task.deadline < today)
+    row = session.execute(
+        select(
+            func.count(Task.id),
+            _count_if(_CLOSED),
+            _count_if(Task.status == TaskStatus.AWAITING_VERIFICATION),
+            _count_if(overdue),
+            *[_count_if(and_(Task.escalation_level == level, ~_CLOSED)) for level in (1, 2, 3)],
+        ).where(*_scope(review_id))
+    ).one()
+    return Overview(total=row[0], closed=row[1], awaiting=row[2], overdue=row[3],
+                    levels={1: row[4], 2: row[5], 3: row[6]})
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit_id: int | None
+    name: str
+    tasks: int
+    closed: int
+    overdue: int
+    max_level: int
+    light: Light
+
+    @property
+    def closure_rate(self) -> float:
+        return round(100.0 * self.closed / self.tasks, 1) if self.tasks else 0.0
+
+    @property
+    def level_label(self) -> str:
+        return EscalationLevel.LABELS.get(self.max_level, "")
+
+
+UNIT_SORTS = ("name", "tasks", "closed", "rate", "overdue", "level")
+
+
+def unit_rows(session, *, review_id: int | None, today: date, sort: str = "name",
+              due_soon_days: int = 7) -> list[UnitRow]:
+    """One row per 责任单位 (plus the county-wide problems), sorted in SQL by `sort` ("-x" descending)."""
+    tasks = func.count(Task.id).label("tasks")
+    closed = _count_if(_CLOSED).label("closed")
+    overdue = _count_if(and_(_OVERDUE, Task.deadline < today)).label("overdue")
+    open_level = func.coalesce(func.max(case((~_CLOSED, Task.escalation_level), else_=None)), 0)
+    max_level = func.coalesce(func.max(Task.escalation_level), 0).label("max_level")
+    earliest_open = func.min(case((~_CLOSED, Task.deadline), else_=None)).label("earliest_open")
+    name = func.coalesce(Unit.name, literal(OVERALL_UNIT_LABEL)).label("name")
+    rate = (closed * 1.0 / func.nullif(tasks, 0))
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    order = {"name": name, "tasks": tasks, "closed": closed, "rate": rate, "overdue": overdue,
+             "level": max_level}.get(key, name)
+    query = (
+        select(Task.unit_id, name, tasks, closed, overdue, max_level, open_level.label("open_level"),
+               earliest_open)
+        .outerjoin(Unit, Unit.id == Task.unit_id)
+        .where(*_scope(review_id))
+        .group_by(Task.unit_id, Unit.name)
+        .order_by(order.desc() if descending else order.asc(), name.asc())
+    )
+    rows = []
+    for r in session.execute(query):
+        # The unit's light is the light of its most pressing open task, by the one shared rule.
+        proxy = SimpleNamespace(
+            status=TaskStatus.CLOSED if r.closed == r.tasks else TaskStatus.IN_PROGRESS,
+            deadline=r.earliest_open, escalation_level=r.open_level,
+        )
+        rows.append(UnitRow(unit_id=r.unit_id, name=r.name, tasks=r.tasks, closed=r.closed,
+                            overdue=r.overdue, max_level=r.max_level,
+                            light=light_for(proxy, today, due_soon_days)))
+    return rows
+
+
+def _bucket_expression(session, bucket: str, tz: str | None):
+    """The local week (its Monday) or month of Task.closed_at, as 'YYYY-MM-DD' / 'YYYY-MM' text.
+
+    closed_at is stored as naive UTC; shifting by the zone's current offset is exact for China (no DST) and
+    keeps the expression portable between SQLite and PostgreSQL.
+    """
+    offset = local_datetime(datetime.now().astimezone(), tz).utcoffset() or timedelta(0)
+    hours = int(offset.total_seconds() // 3600)
+    if session.get_bind().dialect.name == "postgresql":
+        local = Task.closed_at + func.make_interval(0, 0, 0, 0, hours)
+        unit = "week" if bucket == "week" else "month"
+        pattern = "YYYY-MM-DD" if bucket == "week" else "YYYY-MM"
+        return func.to_char(func.date_trunc(unit, local), pattern)
+    shift = f"{hours:+d} hours"
+    if bucket == "week":
+        return func.date(Task.closed_at, shift, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m", Task.closed_at, shift)
+
+
+def closures_over_time(session, *, review_id: int | None, bucket: str = "week",
+                       tz: str | None = None, limit: int = 104) -> list[tuple[str, int, int]]:
+    """[(period label, closed in period, cumulative 已销号)] with empty periods filled in."""
+    bucket = "month" if bucket == "month" else "week"
+    period = _bucket_expression(session, bucket, tz).label("period")
+    counts = dict(session.execute(
+        select(period, func.count(Task.id)).where(_CLOSED, Task.closed_at.is_not(None), *_scope(review_id))
+        .group_by(period).order_by(period)
+    ).all())
+    if not counts:
+        return []
+    periods = _fill_periods(sorted(counts), bucket)[-limit:]
+    first_shown = periods[0]
+    total = sum(n for p, n in counts.items() if p < first_shown)
+    series = []
+    for p in periods:
+        total += counts.get(p, 0)
+        series.append((p, counts.get(p, 0), total))
+    return series
+
+
+def _fill_periods(keys: list[str], bucket: str) -> list[str]:
+    if bucket == "week":
+        start, end = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])
+        return [(start + timedelta(weeks=i)).isoformat() for i in range((end - start).days // 7 + 1)]
+    (y, m), (end_y, end_m) = map(int, keys[0].split("-")), map(int, keys[-1].split("-"))
+    out = []
+    while (y, m) <= (end_y, end_m):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+# --- the task list -------------------------------------------------------------------------------
+
+@dataclass
+class TaskFilters:
+    review_id: int | None = None
+    unit_id: int | None = None
+    overall: bool = False  # the county-wide problems (no unit)
+    status: str | None = None
+    task_type: str | None = None
+    overdue: bool = False
+    level: int | None = None  # exact level; -1 means 督办 or above
+    query: str = ""
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered_tasks(base, filters: TaskFilters, *, today: date):
+    """Adds the list filters to `base` (a select(Task), e.g. access.visible_tasks(user))."""
+    query = base
+    if filters.review_id:
+        query = query.where(Task.review_id == filters.review_id)
+    if filters.overall:
+        query = query.where(Task.unit_id.is_(None))
+    elif filters.unit_id:
+        query = query.where(Task.unit_id == filters.unit_id)
+    if filters.status:
+        query = query.where(Task.status == filters.status)
+    if filters.task_type:
+        query = query.where(Task.task_type == filters.task_type)
+    if filters.overdue:
+        query = query.where(_OVERDUE, Task.deadline < today)
+    if filters.level is not None:
+        query = query.where(Task.escalation_level >= 1 if filters.level < 0
+                            else Task.escalation_level == filters.level)
+    text = filters.query.strip()
+    if text:
+        query = query.where(Task.problem_text.ilike(f"%{escape_like(text)}%", escape="\\"))
+    return query
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def paginate_tasks(session, query, *, page: int, per_page: int = PAGE_SIZE) -> Page:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = max(1, page)
+    items = session.scalars(
+        query.options(joinedload(Task.unit), joinedload(Task.owner), joinedload(Task.review))
+        .order_by(Task.review_id.desc(), Task.ledger_position, Task.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return Page(items=list(items), total=total, page=page, per_page=per_page)
+
+
+def active_units(session) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name, Unit.id)))
+
+
+def owner_choices(session, task: Task) -> list[User]:
+    """Secretaries of the task's unit; the organization department's staff for county-wide problems."""
+    if task.is_overall or task.unit_id is None:
+        condition = User.role == Role.ORG_DEPT
+    else:
+        condition = and_(User.role == Role.SECRETARY, User.unit_id == task.unit_id)
+    return list(session.scalars(select(User).where(condition, User.active.is_(True)).order_by(User.name, User.id)))
+
+
+# --- a task's timeline ---------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "create_task": "任务创建", "start": "开始整改", "request_closure": "申请销号", "close": "审核销号",
+    "return": "退回", "reopen": "回头看重新打开", "assess": "验收评价", "reassign": "更换责任人",
+    "set_deadline": "整改时限变更", "set_measures": "整改措施", "set_responsible_person": "具体责任人",
+    "set_reminder_cycle": "新一轮提醒", "request_extension": "延期申请", "set_escalation_level": "督办等级变更",
+    "post_update": "提交进展", "set_status": "状态变更",
+}
+FIELD_LABELS = {"deadline": "整改时限", "status": "状态", "owner_id": "责任人", "assessment": "验收评价",
+                "escalation_level": "督办等级", "reminder_cycle": "提醒轮次"}
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # update / audit / notice: the CSS hook and the section it came from
+    title: str
+    body: str = ""
+    actor: str = ""
+    change: str = ""
+    evidence: list = None
+
+
+def _readable(field: str | None, value: str | None, names: dict[int, str]) -> str:
+    from tracker.timeutil import cn_date
+
+    if value is None or value == "":
+        return "无"
+    if field == "deadline":
+        try:
+            return cn_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if field == "owner_id" and value.isdigit():
+        return names.get(int(value), value)
+    if field == "escalation_level" and value.isdigit():
+        return EscalationLevel.LABELS.get(int(value), value)
+    return value
+
+
+def task_timeline(session, task: Task) -> list[TimelineEntry]:
+    """Plan, updates with their evidence, audited changes and notices, oldest first."""
+    from sqlalchemy.orm import selectinload
+
+    from tracker.models import AuditEvent, ProgressUpdate
+
+    entries: list[TimelineEntry] = []
+    updates = session.scalars(
+        select(ProgressUpdate).where(ProgressUpdate.task_id == task.id)
+        .options(selectinload(ProgressUpdate.evidence), joinedload(ProgressUpdate.author))
+        .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+    ).all()
+    for update in updates:
+        entries.append(TimelineEntry(at=update.created_at, kind="update", title=update.kind, body=update.body,
+                                     actor=update.author.name if update.author else "",
+                                     evidence=list(update.evidence)))
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.task_id == task.id, AuditEvent.action != "post_update")
+        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    owner_ids = {int(v) for e in events if e.field == "owner_id" for v in (e.before, e.after) if v and v.isdigit()}
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(owner_ids))).all()) if owner_ids else {}
+    for event in events:
+        change = ""
+        if event.field and (event.before is not None or event.after is not None) and event.action != "create_task":
+            label = FIELD_LABELS.get(event.field, event.field)
+            change = (f"{label}：{_readable(event.field, event.before, names)} → "
+                      f"{_readable(event.field, event.after, names)}")
+        title = ACTION_LABELS.get(event.action, event.action)
+        if event.entity_type == "extension_request" and event.field == "status":
+            title = f"延期申请{event.after}"
+        entries.append(TimelineEntry(at=event.at, kind="audit", title=title, body=event.note or "",
+                                     actor=event.actor.name if event.actor else "系统", change=change))
+    entries.extend(_notices(session, task))
+    entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def _notices(session, task: Task) -> list[TimelineEntry]:
+    """Mails and notices from the outbox (tracker.models.notify), when that module defines one."""
+    from tracker.models import notify
+
+    outbox = getattr(notify, "OutboxMessage", None)
+    if outbox is None or not hasattr(outbox, "task_id"):
+        return []
+    order = getattr(outbox, "created_at", None) or outbox.id
+    entries = []
+    for message in session.scalars(select(outbox).where(outbox.task_id == task.id).order_by(order).limit(200)):
+        at = (getattr(message, "sent_at", None) or getattr(message, "created_at", None)
+              or getattr(message, "queued_at", None))
+        if at is None:
+            continue
+        recipients = getattr(message, "to_addresses", None) or []
+        recipient = "、".join(recipients) if isinstance(recipients, list) else str(recipients)
+        status = getattr(message, "status", "") or ""
+        entries.append(TimelineEntry(at=at, kind="notice", title=f"通知：{getattr(message, 'subject', '') or ''}",
+                                     body=f"收件人：{recipient}" if recipient else "",
+                                     change=f"发送状态：{status}" if status else ""))
+    return entries

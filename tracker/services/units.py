@@ -1,0 +1,80 @@
+"""Renaming and merging 责任单位, typically the anonymised ones ("XX镇") an import flagged.
+
+Both only change the session, audited; the caller commits once, so a merge moves all or nothing.
+"""
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from tracker.models import Comment, Role, Task, Unit, User
+from tracker.services import audit
+from tracker.services.errors import DomainError, PermissionDenied
+
+MAX_NAME = 100
+UNIT_MANAGERS = {Role.ORG_DEPT, Role.ADMIN}
+
+
+def _require_manager(actor: User) -> None:
+    if actor.role not in UNIT_MANAGERS:
+        raise PermissionDenied("仅县委组织部或系统管理员可以修改责任单位")
+
+
+def _require_active(unit: Unit) -> None:
+    if unit.merged_into_id is not None:
+        raise DomainError(f"“{unit.name}”已并入其他单位，不能再修改")
+
+
+def rename_unit(session, unit: Unit, new_name: str, *, actor: User, now: datetime) -> Unit:
+    _require_manager(actor)
+    _require_active(unit)
+    name = (new_name or "").strip()
+    if not name:
+        raise DomainError("请填写新的单位名称")
+    if len(name) > MAX_NAME:
+        raise DomainError(f"单位名称不能超过{MAX_NAME}个字")
+    from tracker.services.importer import is_anonymised  # imports the parser; loaded on use
+
+    if is_anonymised(name):
+        raise DomainError(f"“{name}”仍是匿名化名称，请填写真实的单位全称")
+    clash = session.scalar(
+        select(func.count()).select_from(Unit)
+        .where(Unit.name == name, Unit.id != unit.id, Unit.merged_into_id.is_(None))
+    )
+    if clash:
+        raise DomainError(f"已有名为“{name}”的单位；如果是同一单位，请使用“合并”")
+    audit.change(session, actor=actor, now=now, entity=unit, field="name", value=name, action="rename_unit")
+    audit.change(session, actor=actor, now=now, entity=unit, field="needs_rename", value=False,
+                 action="rename_unit")
+    return unit
+
+
+def merge_unit(session, source: Unit, target: Unit, *, actor: User, now: datetime) -> dict[str, int]:
+    """Moves the source unit's tasks, 点评 and users into target and marks source merged_into target."""
+    _require_manager(actor)
+    if target is None:
+        raise DomainError("请选择要并入的单位")
+    if source.id == target.id:
+        raise DomainError("不能把单位并入它自己")
+    _require_active(source)
+    _require_active(target)
+    note = f"“{source.name}”并入“{target.name}”"
+    moved = {"tasks": 0, "comments": 0, "users": 0}
+    for task in session.scalars(select(Task).where(Task.unit_id == source.id).order_by(Task.id)):
+        audit.change(session, actor=actor, now=now, entity=task, field="unit_id", value=target.id,
+                     action="merge_unit", note=note)
+        moved["tasks"] += 1
+    for comment in session.scalars(select(Comment).where(Comment.unit_id == source.id).order_by(Comment.id)):
+        audit.change(session, actor=actor, now=now, entity=comment, field="unit_id", value=target.id,
+                     action="merge_unit", note=note)
+        moved["comments"] += 1
+    for user in session.scalars(select(User).where(User.unit_id == source.id).order_by(User.id)):
+        audit.change(session, actor=actor, now=now, entity=user, field="unit_id", value=target.id,
+                     action="merge_unit", note=note)
+        moved["users"] += 1
+    audit.change(session, actor=actor, now=now, entity=source, field="merged_into_id", value=target.id,
+                 action="merge_unit", note=f"{note}：任务{moved['tasks']}个，点评{moved['comments']}条，"
+                                           f"用户{moved['users']}个")
+    audit.change(session, actor=actor, now=now, entity=source, field="needs_rename", value=False,
+                 action="merge_unit", note=note)
+    session.flush()
+    return moved

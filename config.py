@@ -41,6 +41,8 @@ class Config:
     MAIL_BATCH_SIZE = _env_int("TRACKER_MAIL_BATCH_SIZE", 100)
     MAIL_MAX_ATTEMPTS = _env_int("TRACKER_MAIL_MAX_ATTEMPTS", 6)
     MAIL_RETRY_BASE_SECONDS = _env_int("TRACKER_MAIL_RETRY_BASE_SECONDS", 60)
+    # A sender that crashed mid-batch leaves rows "sending"; after this lease they are retried.
+    MAIL_CLAIM_LEASE_SECONDS = _env_int("TRACKER_MAIL_CLAIM_LEASE_SECONDS", 300)
 
     # Uploads (佐证材料)
     UPLOAD_DIR = os.environ.get("TRACKER_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
@@ -65,6 +67,11 @@ class Config:
     # Scheduler and escalation rules (counted in working days).
     SCHEDULER_SCAN_MINUTES = _env_int("TRACKER_SCAN_MINUTES", 5)
     SCHEDULER_DELIVERY_SECONDS = _env_int("TRACKER_DELIVERY_SECONDS", 60)
+    # Seconds, for tests and operators who want a faster scan than whole minutes.
+    SCHEDULER_SCAN_SECONDS = float(os.environ.get("TRACKER_SCAN_SECONDS") or 60 * SCHEDULER_SCAN_MINUTES)
+    SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("TRACKER_HEARTBEAT_SECONDS") or 10)
+    # How often a waiting scheduler tries to take over from the leader.
+    SCHEDULER_LEADER_POLL_SECONDS = float(os.environ.get("TRACKER_LEADER_POLL_SECONDS") or 5)
     SCHEDULER_LOCK_FILE = os.environ.get(
         "TRACKER_SCHEDULER_LOCK_FILE", str(BASE_DIR / "instance" / "scheduler.lock")
     )

@@ -150,6 +150,7 @@ def smtp_server(app):
     # aiosmtpd's start-up check connects to the port it was given, so port=0 cannot work.
     controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port)
     controller.start()
+    recorder.controller = controller  # tests stop and restart it to play an SMTP outage
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=recorder.port)
     yield recorder
     controller.stop()

@@ -57,6 +57,10 @@ def _tune_sqlite(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
+            # WAL lets the web app read while the scheduler writes; NORMAL is safe with WAL and makes
+            # the outbox's commit-per-sent-mail cheap.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
 

@@ -44,6 +44,10 @@ class Task(db.Model):
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "<cycle>:<rule>" of the most advanced notice handled (sent or skipped) in the current cycle.
+    notice_stage: Mapped[str | None] = mapped_column(String(60))
+    # Idempotency key of the latest notice: 签收 through its link marks the task acknowledged.
+    last_notice_key: Mapped[str | None] = mapped_column(String(200))
 
     review = relationship("Review")
     comment = relationship("Comment")

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 60902c8dad46
+Revision ID: 78d5705fdd72
 Revises: 
-Create Date: 2026-11-26 22:10:18.746648
+Create Date: 2026-11-26 22:20:52.885617
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import tracker.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '60902c8dad46'
+revision = '78d5705fdd72'
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m benchmarks` runs all of them and prints the ratios."""

@@ -1,0 +1,113 @@
+"""Working days: the organization department's holiday table, then chinese_calendar, then weekends.
+
+chinese_calendar 1.11.0 knows the State Council schedules up to 2026 and raises NotImplementedError
+beyond; a year neither it nor the table knows falls back to Saturday/Sunday rest days, and the
+dashboard warns about it (missing_years).
+"""
+from datetime import date, timedelta
+from functools import lru_cache
+
+import chinese_calendar
+from sqlalchemy import select
+
+from tracker.models.notify import HolidayDay
+
+# A deadline never lies more than this many days from a workday; guards loops against a broken table.
+_MAX_STEPS = 4000
+
+
+@lru_cache(maxsize=64)
+def package_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+class WorkCalendar:
+    def __init__(self, overrides: dict[date, bool] | None = None, table_years: set[int] | None = None):
+        self.overrides = dict(overrides or {})
+        self.table_years = set(table_years or {d.year for d in self.overrides})
+        self._cache: dict[date, bool] = {}
+
+    @classmethod
+    def load(cls, session) -> "WorkCalendar":
+        """The whole table: a few dozen rows a year, read once per scan or request."""
+        rows = session.execute(select(HolidayDay.day, HolidayDay.is_workday)).all()
+        return cls({day: bool(workday) for day, workday in rows})
+
+    def is_workday(self, day: date) -> bool:
+        cached = self._cache.get(day)
+        if cached is not None:
+            return cached
+        if day in self.overrides:
+            result = self.overrides[day]
+        elif package_knows(day.year):
+            result = chinese_calendar.is_workday(day)
+        else:
+            result = day.weekday() < 5
+        self._cache[day] = result
+        return result
+
+    def knows(self, year: int) -> bool:
+        return year in self.table_years or package_knows(year)
+
+    def missing_years(self, years) -> list[int]:
+        return [y for y in years if not self.knows(y)]
+
+    def on_or_before(self, day: date) -> date:
+        for _ in range(_MAX_STEPS):
+            if self.is_workday(day):
+                return day
+            day -= timedelta(days=1)
+        raise ValueError("日历中找不到工作日")
+
+    def on_or_after(self, day: date) -> date:
+        for _ in range(_MAX_STEPS):
+            if self.is_workday(day):
+                return day
+            day += timedelta(days=1)
+        raise ValueError("日历中找不到工作日")
+
+    def before(self, deadline: date, workdays: int) -> date:
+        """The day `workdays` working days before `deadline` (0: the deadline, or the last workday before it)."""
+        if workdays <= 0:
+            return self.on_or_before(deadline)
+        day, counted = deadline, 0
+        for _ in range(_MAX_STEPS):
+            day -= timedelta(days=1)
+            if self.is_workday(day):
+                counted += 1
+                if counted == workdays:
+                    return day
+        raise ValueError("日历中找不到工作日")
+
+    def after(self, deadline: date, workdays: int) -> date:
+        """The `workdays`-th working day after `deadline` (1: the first workday after it)."""
+        if workdays <= 0:
+            return self.on_or_after(deadline)
+        day, counted = deadline, 0
+        for _ in range(_MAX_STEPS):
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                counted += 1
+                if counted == workdays:
+                    return day
+        raise ValueError("日历中找不到工作日")
+
+    def workdays_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many working days overdue a task is on `end`."""
+        if end <= start:
+            return 0
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_workday(day)
+        return count
+
+
+def rest_day_note(day: date | None, calendar: WorkCalendar) -> str:
+    if day is None:
+        return ""
+    return "" if calendar.is_workday(day) else "（休息日）"

@@ -1,0 +1,254 @@
+"""The delivery job: claim due outbox rows, send them over one SMTP connection, mark each one at once.
+
+Claiming is an UPDATE of rows still pending (or whose claim lease ran out) to 'sending' under a fresh
+claim token, after a SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; concurrent senders therefore get
+disjoint rows. Each row is marked sent in its own commit right after the server accepted it, so the only
+window for a duplicate is a crash between that accept and that commit: at most one mail per crashed
+sender (see docs/exactly-once.md). Rows of a crashed sender come back after MAIL_CLAIM_LEASE_SECONDS,
+or at once when a new scheduler takes over from a dead one.
+"""
+import email.charset
+import logging
+import smtplib
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.mime.text import MIMEText
+
+from flask import current_app
+from flask_mail import Connection, Message
+from sqlalchemy import or_, select, update
+
+from tracker.extensions import mail
+from tracker.models.notify import OutboxMessage, OutboxStatus
+from tracker.notify.outbox import clean_addresses, clean_subject, message_id
+
+log = logging.getLogger("tracker.delivery")
+ERROR_MAX = 2000
+
+
+class TimeoutConnection(Connection):
+    """Flask-Mail 0.10 opens smtplib.SMTP without a timeout; a silent server would hang the batch forever."""
+
+    def __init__(self, mail_state, timeout: float):
+        super().__init__(mail_state)
+        self.timeout = timeout
+
+    def configure_host(self):
+        cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = cls(self.mail.server, self.mail.port, timeout=self.timeout)
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+@dataclass
+class DeliveryResult:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list = field(default_factory=list)
+
+
+class ConnectionLost(Exception):
+    """The SMTP session is unusable; the rest of the batch waits for the next attempt."""
+
+
+def claim_lease_seconds() -> int:
+    return int(current_app.config["MAIL_CLAIM_LEASE_SECONDS"])
+
+
+def backoff(attempts: int, base: int) -> timedelta:
+    return timedelta(seconds=base * (2 ** max(0, attempts - 1)))
+
+
+def claim(session, *, now: datetime, token: str, limit: int) -> list[OutboxMessage]:
+    due = or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now),
+    )
+    ids = session.scalars(select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+                          .with_for_update(skip_locked=True)).all()
+    if not ids:
+        session.commit()
+        return []
+    # The WHERE repeats the due condition: on SQLite (no row locks) a concurrent claimer loses here.
+    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids), due).values(
+        status=OutboxStatus.SENDING, claimed_by=token, claimed_until=now + timedelta(seconds=claim_lease_seconds())))
+    session.commit()
+    return session.scalars(select(OutboxMessage).where(OutboxMessage.claimed_by == token,
+                                                       OutboxMessage.status == OutboxStatus.SENDING)
+                           .order_by(OutboxMessage.id)).all()
+
+
+def release_dead_claims(session, prefix: str, except_holder: str) -> int:
+    """A new leader knows the previous scheduler died: its claimed rows need not wait for the lease."""
+    count = session.execute(update(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by.like(f"{prefix}%"),
+        ~OutboxMessage.claimed_by.like(f"{except_holder}%"),
+    ).values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None)).rowcount
+    session.commit()
+    return count
+
+
+class SafeMessage(Message):
+    """Flask-Mail registers utf-8 with 8bit bodies: a long Chinese line then breaks SMTP's 998-byte
+    limit ("500 Line too long"). Bodies go out base64-encoded instead."""
+
+    def _mimetext(self, text, subtype="plain"):
+        charset = email.charset.Charset("utf-8")
+        charset.body_encoding = email.charset.BASE64
+        return MIMEText(text or "", _subtype=subtype, _charset=charset)
+
+
+def build_message(row: OutboxMessage, sender: str) -> Message:
+    message = SafeMessage(subject=clean_subject(row.subject), sender=sender,
+                      recipients=clean_addresses(row.to_addresses or []),
+                      cc=clean_addresses(row.cc_addresses or [], exclude=row.to_addresses or []),
+                      body=row.body_text or "", html=row.body_html or None,
+                      extra_headers={"X-Tracker-Key": row.key[:150]})
+    message.msgId = message_id(row.key)
+    return message
+
+
+def _server_error(exc: Exception) -> tuple[str, bool]:
+    """(the server's own words, permanent?) for one failed message."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = [f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()]
+        permanent = all(code >= 500 for code, _ in exc.recipients.values())
+        return "全部收件人被拒收：" + "；".join(parts), permanent
+    if isinstance(exc, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+        label = "发件人被拒绝" if isinstance(exc, smtplib.SMTPSenderRefused) else "邮件内容被拒绝"
+        return f"{label}：{exc.smtp_code} {_text(exc.smtp_error)}", exc.smtp_code >= 500
+    return f"{type(exc).__name__}: {exc}", False
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def deliver(session, *, now: datetime, worker: str = "tick") -> DeliveryResult:
+    """Claims up to MAIL_BATCH_SIZE due rows and sends them; commits per row."""
+    config = current_app.config
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    rows = claim(session, now=now, token=token, limit=int(config.get("MAIL_BATCH_SIZE", 100)))
+    result = DeliveryResult(claimed=len(rows))
+    if not rows:
+        return result
+    max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 6))
+    base = int(config.get("MAIL_RETRY_BASE_SECONDS", 60))
+    sender = config.get("MAIL_DEFAULT_SENDER") or "zgdb@localhost"
+    # Settings are read now, not at init_app: the SMTP server may be reconfigured at run time.
+    state = mail.init_mail(config, bool(current_app.debug), testing=False)
+    connection = TimeoutConnection(state, float(config.get("MAIL_TIMEOUT_SECONDS", 20)))
+    pending = list(rows)
+    try:
+        try:
+            connection.host = connection.configure_host()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ConnectionLost(f"无法连接邮件服务器 {config.get('MAIL_SERVER')}:{config.get('MAIL_PORT')}："
+                                 f"{type(exc).__name__}: {exc}") from exc
+        while pending:
+            row = pending[0]
+            _send_one(session, connection, row, sender=sender, now=now, max_attempts=max_attempts, base=base,
+                      result=result)
+            pending.pop(0)
+    except ConnectionLost as lost:
+        for row in pending:  # the server went away: every unsent row of the batch is retried later
+            _failed(session, row, str(lost), permanent=False, now=now, max_attempts=max_attempts, base=base,
+                    result=result)
+    finally:
+        _close(connection)
+    return result
+
+
+def _send_one(session, connection, row, *, sender, now, max_attempts, base, result) -> None:
+    try:
+        message = build_message(row, sender)
+        recipients = list(message.send_to)
+        if not recipients:
+            _failed(session, row, "没有有效的收件人地址", permanent=True, now=now, max_attempts=max_attempts,
+                    base=base, result=result)
+            return
+        payload = message.as_bytes()
+    except Exception as exc:  # noqa: BLE001 - a hostile row fails alone, the batch goes on
+        _failed(session, row, f"邮件无法生成：{type(exc).__name__}: {exc}", permanent=True, now=now,
+                max_attempts=max_attempts, base=base, result=result)
+        return
+    try:
+        # Flask-Mail's Connection.send drops sendmail's return value (the partly refused recipients).
+        refused = connection.host.sendmail(sender_address(sender), recipients, payload)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+        error, permanent = _server_error(exc)
+        _reset(connection)
+        _failed(session, row, error, permanent=permanent, now=now, max_attempts=max_attempts, base=base, result=result)
+        return
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError, socket.timeout) as exc:
+        raise ConnectionLost(f"邮件服务器连接中断：{type(exc).__name__}: {exc}") from exc
+    row.attempts += 1
+    row.status = OutboxStatus.SENT
+    row.sent_at = now
+    row.claimed_until = None
+    if refused:
+        row.refused = {addr: f"{code} {_text(msg)}" for addr, (code, msg) in refused.items()}
+        row.last_error = ("部分收件人被拒收：" + "；".join(f"{a}: {e}" for a, e in row.refused.items()))[:ERROR_MAX]
+    session.commit()  # marked right after the accept: the crash window is this one statement
+    result.sent += 1
+
+
+def _failed(session, row, error: str, *, permanent: bool, now, max_attempts, base, result) -> None:
+    row.attempts += 1
+    row.last_error = error[:ERROR_MAX]
+    row.claimed_until = None
+    if permanent or row.attempts >= max_attempts:
+        row.status = OutboxStatus.FAILED
+        result.failed += 1
+    else:
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now + backoff(row.attempts, base)
+        result.retried += 1
+    result.errors.append((row.key, row.last_error))
+    session.commit()
+    log.warning("邮件 %s 发送失败（第%d次）：%s", row.key, row.attempts, row.last_error)
+
+
+def sender_address(sender) -> str:
+    from flask_mail import sanitize_address
+
+    return sanitize_address(sender)
+
+
+def _reset(connection) -> None:
+    """After a refused message the SMTP session must be reset before the next MAIL FROM."""
+    try:
+        connection.host.rset()
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ConnectionLost(f"邮件服务器连接中断：{type(exc).__name__}: {exc}") from exc
+
+
+def _close(connection) -> None:
+    if connection.host is None:
+        return
+    try:
+        connection.host.quit()
+    except (smtplib.SMTPException, OSError):
+        connection.host.close()
+    connection.host = None
+
+
+def retry(session, row: OutboxMessage, *, actor, now: datetime) -> None:
+    """An operator's retry of a failed row: pending again, attempts counted afresh, audited."""
+    from tracker.services import audit
+    from tracker.services.errors import DomainError
+
+    if row.status != OutboxStatus.FAILED:
+        raise DomainError("只有发送失败的邮件可以重新发送")
+    audit.change(session, actor=actor, now=now, entity=row, field="status", value=OutboxStatus.PENDING,
+                 action="retry_mail", note=row.last_error or "")
+    row.attempts = 0
+    row.next_attempt_at = now

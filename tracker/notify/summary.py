@@ -1,0 +1,46 @@
+"""The notify panel of the organization department's dashboard: one aggregate query per figure."""
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from tracker.models import EscalationLevel, Task, TaskStatus
+from tracker.models.notify import OutboxMessage, OutboxStatus
+from tracker.notify.calendar import WorkCalendar
+from tracker.notify.lock import lease
+from tracker.timeutil import local_date
+
+UNACKNOWLEDGED_SHOWN = 20
+
+
+def unacknowledged_filter():
+    """已提醒未签收: open, notified, and the latest notice not confirmed."""
+    return (Task.status != TaskStatus.CLOSED, Task.last_notice_at.is_not(None),
+            or_(Task.acknowledged_at.is_(None), Task.acknowledged_at < Task.last_notice_at))
+
+
+def dashboard_summary(session, *, now: datetime) -> dict:
+    today = local_date(now, current_app.config.get("TIMEZONE"))
+    levels = dict(session.execute(select(Task.escalation_level, func.count())
+                                  .where(Task.status != TaskStatus.CLOSED).group_by(Task.escalation_level)).all())
+    unacked_total = session.scalar(select(func.count()).select_from(Task).where(*unacknowledged_filter())) or 0
+    unacked = session.scalars(select(Task).where(*unacknowledged_filter())
+                              .order_by(Task.last_notice_at.asc(), Task.id).limit(UNACKNOWLEDGED_SHOWN)).all()
+    outbox = dict(session.execute(select(OutboxMessage.status, func.count())
+                                  .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING,
+                                                                   OutboxStatus.FAILED)))
+                                  .group_by(OutboxMessage.status)).all())
+    calendar = WorkCalendar.load(session)
+    missing = calendar.missing_years([today.year, today.year + 1])
+    scheduler = lease(session, "scheduler")
+    return {
+        "levels": [(level, label, levels.get(level, 0)) for level, label in EscalationLevel.LABELS.items()],
+        "unacknowledged": unacked,
+        "unacknowledged_total": unacked_total,
+        "pending_mails": outbox.get(OutboxStatus.PENDING, 0) + outbox.get(OutboxStatus.SENDING, 0),
+        "failed_mails": outbox.get(OutboxStatus.FAILED, 0),
+        "missing_years": missing,
+        "holiday_warning": ("、".join(f"{y}年" for y in missing) + "节假日安排尚未录入，目前按周末休息计算工作日，"
+                            "请在“节假日”页面录入国务院公布的放假调休安排。") if missing else "",
+        "scheduler": scheduler,
+    }

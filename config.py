@@ -1,5 +1,6 @@
 """The one source of settings. Every value can be overridden by an environment variable."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -22,7 +23,10 @@ def _default_sqlite_url() -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("TRACKER_SECRET_KEY", "dev-only-change-me")
+    INSTANCE_DIR = os.environ.get("TRACKER_INSTANCE_DIR", str(BASE_DIR / "instance"))
+    # Unset: create_app() generates one and keeps it in instance/secret_key (one host). Several app
+    # hosts behind a balancer must share one key: set TRACKER_SECRET_KEY on all of them.
+    SECRET_KEY = os.environ.get("TRACKER_SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("TRACKER_DATABASE_URL", _default_sqlite_url())
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     TIMEZONE = os.environ.get("TRACKER_TIMEZONE", "Asia/Shanghai")
@@ -57,6 +61,10 @@ class Config:
     # Higher than the per-account limit: a whole township office may share one address.
     LOGIN_MAX_FAILURES_PER_IP = _env_int("TRACKER_LOGIN_MAX_FAILURES_PER_IP", 20)
     INVITATION_HOURS = _env_int("TRACKER_INVITATION_HOURS", 72)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("TRACKER_SESSION_HOURS", 12))
+    RESET_TOKEN_HOURS = _env_int("TRACKER_RESET_TOKEN_HOURS", 2)
+    # Number of reverse proxies in front of the app whose X-Forwarded-For to trust (0: none).
+    PROXY_FIX_X_FOR = _env_int("TRACKER_PROXY_FIX_X_FOR", 0)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("TRACKER_SECURE_COOKIES", False)
@@ -94,6 +102,17 @@ class Config:
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS = {"default": Config, "production": ProductionConfig}
+
+
+def config_from_env():
+    """TRACKER_CONFIG=production selects ProductionConfig (Secure cookies); the default suits one machine."""
+    name = os.environ.get("TRACKER_CONFIG", "default")
+    if name not in CONFIGS:
+        raise RuntimeError(f"TRACKER_CONFIG must be one of {sorted(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]
 
 
 class TestConfig(Config):

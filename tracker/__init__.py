@@ -1,4 +1,6 @@
 """整改督办台账: the Flask application factory."""
+import os
+import secrets
 from pathlib import Path
 
 from flask import Flask
@@ -10,14 +12,53 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config_class=Config) -> Flask:
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    instance_dir = getattr(config_class, "INSTANCE_DIR", None) or str(ROOT / "instance")
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=instance_dir)
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    ensure_secret_key(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
+    register_security(app)
     register_cli(app)
     return app
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """A key from the environment, else one generated once and kept (mode 600) in instance/: never a
+    well-known default that would let anyone sign a session cookie."""
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+SECURITY_HEADERS = {
+    # No framing: one-button forms (审核销号, 退回, 合并) must not be clickjacked.
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def register_security(app: Flask) -> None:
+    if app.config.get("PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 def register_extensions(app: Flask) -> None:

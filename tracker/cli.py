@@ -15,9 +15,10 @@ from tracker.parser import ParseError, parse_document, read_document
 
 
 def _create_app():
+    from config import config_from_env
     from tracker import create_app
 
-    return create_app()
+    return create_app(config_from_env())
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)

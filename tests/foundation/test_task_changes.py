@@ -100,6 +100,23 @@ def test_bad_extension_requests_are_refused(db, setup, new_deadline, reason, mes
     assert db.session.scalar(select(func.count()).select_from(ExtensionRequest)) == 0
 
 
+def test_only_one_extension_request_waits_at_a_time(db, setup):
+    _, secretary, _, task = setup
+    tasks.request_extension(db.session, task, actor=secretary, now=NOW, new_deadline=date(2026, 5, 1), reason="一")
+    with pytest.raises(DomainError, match="等待审批"):
+        tasks.request_extension(db.session, task, actor=secretary, now=NOW, new_deadline=date(2026, 6, 1),
+                                reason="二")
+    assert db.session.scalar(select(func.count()).select_from(ExtensionRequest)) == 1
+
+
+def test_no_extension_while_closure_awaits_verification(db, setup):
+    _, secretary, _, task = setup
+    task.status = TaskStatus.AWAITING_VERIFICATION
+    with pytest.raises(DomainError, match="申请销号"):
+        tasks.request_extension(db.session, task, actor=secretary, now=NOW, new_deadline=date(2026, 5, 1),
+                                reason="理由")
+
+
 def test_ongoing_tasks_need_no_deadline_and_no_extension(db, setup):
     unit, secretary, _, _ = setup
     task = make_task(db.session, unit, secretary, deadline=None, task_type=TaskType.ONGOING)
@@ -108,11 +125,37 @@ def test_ongoing_tasks_need_no_deadline_and_no_extension(db, setup):
                                 reason="理由")
 
 
-def test_owner_must_belong_to_the_unit(db, setup):
+@pytest.mark.parametrize("who", ["other_unit_secretary", "admin", "org_dept", "inactive_colleague"])
+def test_owner_must_be_an_active_secretary_of_the_unit(db, setup, who):
+    unit, _, org, task = setup
+    candidates = {
+        "other_unit_secretary": lambda: make_user(db.session, Role.SECRETARY, make_unit(db.session, "白河乡"),
+                                                  username="x"),
+        "admin": lambda: make_user(db.session, Role.ADMIN, username="adm"),
+        "org_dept": lambda: org,
+        "inactive_colleague": lambda: make_user(db.session, Role.SECRETARY, unit, username="old"),
+    }
+    candidate = candidates[who]()
+    if who == "inactive_colleague":
+        candidate.active = False
+    owner_before = task.owner_id
+    with pytest.raises(DomainError, match="责任人|停用"):
+        tasks.set_owner(db.session, task, candidate, actor=org, now=NOW)
+    assert task.owner_id == owner_before
+
+
+def test_overall_task_owner_is_from_the_organization_department(db, setup):
+    unit, secretary, org, task = setup
+    task.is_overall, task.unit_id = True, None
+    with pytest.raises(DomainError, match="县委组织部"):
+        tasks.set_owner(db.session, task, secretary, actor=org, now=NOW)
+    assert tasks.set_owner(db.session, task, org, actor=org, now=NOW)
+
+
+def test_owner_change_is_audited(db, setup):
     _, _, org, task = setup
-    outsider = make_user(db.session, Role.SECRETARY, make_unit(db.session, "白河乡"), username="x")
-    with pytest.raises(DomainError, match="责任单位"):
-        tasks.set_owner(db.session, task, outsider, actor=org, now=NOW)
     colleague = make_user(db.session, Role.SECRETARY, task.unit, username="new-sec", name="新书记")
     assert tasks.set_owner(db.session, task, colleague, actor=org, now=NOW, reason="人事调整")
     assert task.owner_id == colleague.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.field == "owner_id"))
+    assert (event.after, event.actor_id, event.note) == (str(colleague.id), org.id, "人事调整")

@@ -57,6 +57,7 @@ def test_weak_assessment_sends_task_back_for_second_round(db, people, grade):
     assert task.status == TaskStatus.IN_PROGRESS
     assert task.round == 2
     assert audits(db, task)[-1].note == "台账不全"
+    assert [(e.before, e.after) for e in audits(db, task, "round")] == [("1", "2")]
 
 
 def test_return_requires_a_reason(db, people):
@@ -103,8 +104,11 @@ def test_illegal_moves_are_refused_with_the_current_status_named(db, people, sta
 
 def test_reopening_a_closed_task_starts_a_second_round(db, people):
     task = make_task(db.session, people["unit"], people["secretary"], status=TaskStatus.CLOSED)
+    task.assessment = "好"
     workflow.apply(db.session, task, "reopen", actor=people["org"], now=NOW, reason="回头看发现反弹")
-    assert (task.status, task.round, task.next_check_at) == (TaskStatus.IN_PROGRESS, 2, NOW)
+    assert (task.status, task.round, task.next_check_at, task.assessment) == (TaskStatus.IN_PROGRESS, 2, NOW, None)
+    assert [(e.before, e.after) for e in audits(db, task, "round")] == [("1", "2")]
+    assert [(e.before, e.after) for e in audits(db, task, "assessment")] == [("好", None)]
 
 
 def test_allowed_actions_depend_on_role_and_status(db, people):

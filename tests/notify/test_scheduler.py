@@ -102,7 +102,7 @@ def test_gunicorn_with_three_workers_runs_no_scheduler(app, db, smtp_server, tmp
 
     port = free_port()
     web_log = open(tmp_path / "web.log", "wb")
-    web = subprocess.Popen([str(BIN / "gunicorn"), "-w", "3", "-b", f"127.0.0.1:{port}", "tracker:create_app()"],
+    web = subprocess.Popen([str(BIN / "gunicorn"), "-w", "3", "-b", f"127.0.0.1:{port}", "tracker.wsgi:app"],
                            env=child_env(app), stdout=web_log, stderr=subprocess.STDOUT)
     scheduler = None
     try:

@@ -14,6 +14,7 @@ from tracker.parser import ParsedReview
 from tracker.services import audit
 from tracker.services.errors import DomainError
 from tracker.services.tasks import check_deadline, snapshot_policy
+from tracker.timeutil import cn_date
 
 # "XX镇", "XXX同志", "某乡": names anonymised in a transcript cannot identify a unit.
 ANONYMISED = re.compile(r"[XxＸｘ×*＊]{2,}|某")
@@ -205,5 +206,5 @@ def _new_task(session, review, problem: PlannedProblem, *, position, ledger, com
     session.add(task)
     session.flush()
     audit.record(session, actor=actor, now=now, action="create_task", entity=task, field="status",
-                 after=task.status, note=f"整改时限：{problem.deadline or '长期坚持'}")
+                 after=task.status, note=f"整改时限：{cn_date(problem.deadline) if problem.deadline else '长期坚持'}")
     return task

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 
@@ -87,7 +88,13 @@ def sheet_title(title: str, taken: set[str]) -> str:
 
 
 def _text_cell(cell, value) -> None:
-    """Text stays text: "=..." (or +, -, @) must never become a formula when the sheet is opened."""
+    """Text stays text: "=..." (or +, -, @) must never become a formula when the sheet is opened.
+
+    Control characters (Word's soft line break \x0b, pasted \x07 …) are not allowed in xlsx: openpyxl
+    refuses them, which would fail the whole download, so they are dropped (a soft break becomes a line break).
+    """
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value.replace("\x0b", "\n"))
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

@@ -2,6 +2,8 @@
 import copy
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from tracker.models import (
     ExtensionRequest,
     ExtensionStatus,
@@ -63,7 +65,12 @@ def set_deadline(session, task: Task, deadline: date | None, *, actor: User | No
 
 def set_owner(session, task: Task, owner: User, *, actor: User, now: datetime, reason: str = "") -> bool:
     _require_org(actor)
-    if owner.role == Role.SECRETARY and not task.is_overall and owner.unit_id != task.unit_id:
+    if not owner.active:
+        raise DomainError("该账号已停用，不能作为责任人")
+    if task.is_overall:
+        if owner.role != Role.ORG_DEPT:
+            raise DomainError("全县共性问题的责任人必须是县委组织部人员")
+    elif owner.role != Role.SECRETARY or owner.unit_id != task.unit_id:
         raise DomainError("责任人必须是该责任单位的书记")
     return audit.change(session, actor=actor, now=now, entity=task, field="owner_id", value=owner.id,
                         action="reassign", note=reason)
@@ -114,6 +121,11 @@ def request_extension(session, task: Task, *, actor: User, now: datetime, new_de
         raise DomainError("任务已销号，无需延期")
     if task.task_type == TaskType.ONGOING:
         raise DomainError("长期坚持类任务没有整改时限，无需延期")
+    if task.status == TaskStatus.AWAITING_VERIFICATION:
+        raise DomainError("任务已申请销号，等待审核期间不能申请延期")
+    if session.scalar(select(ExtensionRequest.id).where(ExtensionRequest.task_id == task.id,
+                                                        ExtensionRequest.status == ExtensionStatus.REQUESTED)):
+        raise DomainError("已有一份延期申请等待审批，请勿重复申请")
     if new_deadline is None:
         raise DomainError("请填写申请延期至的日期")
     check_deadline(new_deadline, task.task_type, now=now, tz=tz)

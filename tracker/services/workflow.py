@@ -76,9 +76,15 @@ def apply(session, task: Task, action: str, *, actor: User | None, now: datetime
         task.closed_at = None
         task.next_check_at = now  # let the scanner look at the task again
     if action == "reopen":
-        task.round += 1
-        task.assessment = None
+        start_second_round(session, task, actor=actor, now=now, reason=reason)
+        audit.change(session, actor=actor, now=now, entity=task, field="assessment", value=None, note=reason)
     return task
+
+
+def start_second_round(session, task: Task, *, actor: User | None, now: datetime, reason: str) -> None:
+    """二次整改: the round number is part of the task's history, so it is audited like the status."""
+    audit.change(session, actor=actor, now=now, entity=task, field="round", value=task.round + 1,
+                 action="second_round", note=reason)
 
 
 def request_closure(session, task: Task, *, actor: User, now: datetime, summary: str) -> ProgressUpdate:
@@ -102,7 +108,7 @@ def verify(session, task: Task, *, actor: User, now: datetime, assessment: str, 
         if not (reason or "").strip():
             raise DomainError(f"验收评价为“{grade}”时须填写退回理由，任务将进入二次整改")
         apply(session, task, "return", actor=actor, now=now, reason=reason)
-        task.round += 1
+        start_second_round(session, task, actor=actor, now=now, reason=reason)
     audit.change(session, actor=actor, now=now, entity=task, field="assessment", value=str(grade),
                  action="assess", note=reason)
     return task

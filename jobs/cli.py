@@ -39,6 +39,17 @@ def tick_command(now_text):
         click.echo(f"  {key}：{error}", err=True)
 
 
+@jobs_cli.command("digest")
+@click.option("--now", "now_text", help="以该时刻生成（当地时间，如 2026-03-02T09:00）；默认为当前时间")
+def digest_command(now_text):
+    """生成本周整改督办周报（每周每人一份；非工作日或早于通知时刻不生成）"""
+    from jobs.tasks import digest_job
+
+    now = _parse_now(now_text)
+    added = digest_job(now)
+    click.echo(f"时刻：{cn_datetime(now, current_app.config.get('TIMEZONE'))}；新生成周报{added}份")
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command():

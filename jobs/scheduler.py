@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from jobs.runner import in_app_context
-from jobs.tasks import delivery_job, heartbeat_job, scan_job
+from jobs.tasks import delivery_job, digest_job, heartbeat_job, scan_job
 from tracker.extensions import db
 from tracker.models.types import utcnow
 from tracker.notify.delivery import release_dead_claims
@@ -47,6 +47,9 @@ def build_scheduler(app, holder: str, leadership) -> BlockingScheduler:
     scheduler.add_job(in_app_context(app, lambda: delivery_job(worker=holder)), "interval",
                       seconds=float(config.get("SCHEDULER_DELIVERY_SECONDS", 60)), id="deliver",
                       name="投递邮件", **common)
+
+    scheduler.add_job(in_app_context(app, digest_job), "interval", hours=1, id="digest", name="整改督办周报",
+                      **common)
 
     def keep_leading():
         if not leadership.still_held():

@@ -2,13 +2,17 @@
 import logging
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tracker.extensions import db
 from tracker.models.types import utcnow
+from tracker.notify.calendar import WorkCalendar
 from tracker.notify.delivery import DeliveryResult, deliver
+from tracker.notify.digest import enqueue_weekly_digests
 from tracker.notify.lock import touch_lease
 from tracker.notify.scan import ScanResult, run_scan
+from tracker.timeutil import local_date, local_datetime
 
 log = logging.getLogger("tracker.jobs")
 SCAN_ATTEMPTS = 3
@@ -47,6 +51,23 @@ def delivery_job(now: datetime | None = None, worker: str = "tick", batches: int
         if result.claimed == 0 or result.sent == 0:
             break
     return total
+
+
+def digest_job(now: datetime | None = None) -> int:
+    """This ISO week's 周报, on the first working-day morning the scheduler is up (idempotent per week,
+    so it is safe to run every hour, and a scheduler down on Monday still sends it that week)."""
+    now = now or utcnow()
+    config = current_app.config
+    today = local_date(now, config.get("TIMEZONE"))
+    if local_datetime(now, config.get("TIMEZONE")).hour < int(config.get("NOTICE_HOUR", 9)):
+        return 0
+    if not WorkCalendar.load(db.session).is_workday(today):
+        return 0
+    added = enqueue_weekly_digests(db.session, now)
+    db.session.commit()
+    if added:
+        log.info("已生成本周整改督办周报%d份", added)
+    return added
 
 
 def heartbeat_job(holder: str, now: datetime | None = None) -> None:

@@ -68,6 +68,8 @@ def test_org_dept_cannot_create_or_edit_other_roles(app, db, world):
 
 
 def test_org_dept_edits_a_secretary_unit_and_email_audited(app, db, world):
+    world.sec_a.password_hash = None  # not yet set up, as an import creates secretaries
+    db.session.commit()
     client = client_as(app, world, "org")
     response = post_form(client, f"/admin/users/{world.sec_a.id}/edit",
                          _form(world.sec_a, unit_id=str(world.unit_b.id), email="jia@new.test"),
@@ -78,6 +80,31 @@ def test_org_dept_edits_a_secretary_unit_and_email_audited(app, db, world):
     fields = set(db.session.scalars(select(AuditEvent.field).where(AuditEvent.entity_type == "user_account",
                                                                    AuditEvent.entity_id == world.sec_a.id)))
     assert {"unit_id", "email"} <= fields
+
+
+def test_org_dept_cannot_change_the_email_of_a_secretary_with_a_password(app, db, world):
+    old_email = world.sec_a.email
+    client = client_as(app, world, "org")
+    page = client.get(f"/admin/users/{world.sec_a.id}/edit").get_data(as_text=True)
+    assert "其邮箱只能由系统管理员修改" in page and "发送邀请邮件" not in page and "发送重置密码邮件" not in page
+    response = post_form(client, f"/admin/users/{world.sec_a.id}/edit",
+                         _form(world.sec_a, unit_id=str(world.unit_b.id), email="zzb-own@example.test"),
+                         form_url=f"/admin/users/{world.sec_a.id}/edit")
+    assert response.status_code == 400
+    assert "该用户已设置密码，只有系统管理员可以修改其邮箱" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert world.sec_a.email == old_email and world.sec_a.unit_id == world.unit_a.id
+    # Other fields remain the organization department's to edit.
+    moved = post_form(client, f"/admin/users/{world.sec_a.id}/edit", _form(world.sec_a, unit_id=str(world.unit_b.id)),
+                      form_url=f"/admin/users/{world.sec_a.id}/edit")
+    assert moved.status_code == 302
+    # The administrator may change it.
+    admin = client_as(app, world, "admin")
+    changed = post_form(admin, f"/admin/users/{world.sec_a.id}/edit", _form(world.sec_a, email="jia@new.test"),
+                        form_url=f"/admin/users/{world.sec_a.id}/edit")
+    assert changed.status_code == 302
+    db.session.expire_all()
+    assert world.sec_a.email == "jia@new.test" and world.sec_a.unit_id == world.unit_b.id
 
 
 def test_deactivation_ends_the_users_session_and_blocks_login(app, db, world):

@@ -10,6 +10,7 @@ from tests.webhelpers import csrf_token, login
 from tracker.models import Role
 from tracker.models.accounts import LoginThrottle
 from tracker.models.types import utcnow
+from tracker.timeutil import cn_datetime
 
 LOCKED = "登录失败次数过多"
 WRONG = "用户名（或邮箱）或密码错误"
@@ -172,3 +173,82 @@ def test_next_parameter_only_redirects_within_the_site(app, user):
 
 def test_password_is_stored_hashed_with_scrypt(db, user):
     assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
+
+
+def test_a_locked_address_says_so_and_when_it_unlocks_without_touching_other_addresses(app, db, user):
+    app.config.update(LOGIN_MAX_FAILURES=50, LOGIN_MAX_FAILURES_PER_IP=3, LOGIN_LOCK_MINUTES=15)
+    locked_ip, other_ip = {"REMOTE_ADDR": "10.0.0.7"}, {"REMOTE_ADDR": "10.0.0.8"}
+    client = app.test_client()
+    for name in ("a1", "a2"):
+        assert WRONG in _attempt(client, name, "wrong-password", locked_ip).get_data(as_text=True)
+    third = _attempt(client, "a3", "wrong-password", locked_ip).get_data(as_text=True)
+    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.scope == "ip"))
+    unlock = cn_datetime(row.locked_until, app.config["TIMEZONE"])
+    for html in (third, _attempt(client, "zzb", PASSWORD, locked_ip).get_data(as_text=True)):
+        assert "您所在网络地址已暂时锁定" in html and f"将于{unlock}解除" in html
+    assert client.get("/account/password").status_code == 302  # the right password is still refused there
+    # The other address logs in, and its own counter is untouched.
+    assert _attempt(app.test_client(), "zzb", PASSWORD, other_ip).status_code == 302
+    keys = set(db.session.scalars(select(LoginThrottle.key).where(LoginThrottle.scope == "ip")))
+    assert keys == {"10.0.0.7"}
+
+
+def test_behind_a_proxy_the_lock_follows_the_forwarded_client_not_the_proxy(app, db, user):
+    """create_app installs ProxyFix when PROXY_FIX_X_FOR is set; the login then sees each real client."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.config.update(LOGIN_MAX_FAILURES=50, LOGIN_MAX_FAILURES_PER_IP=2)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    attacker = app.test_client()
+    for name in ("b1", "b2"):
+        token = csrf_token(attacker, "/login")
+        attacker.post("/login", data={"identifier": name, "password": "bad-password", "csrf_token": token},
+                      environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.5"})
+    colleague = app.test_client()
+    token = csrf_token(colleague, "/login")
+    response = colleague.post("/login", data={"identifier": "zzb", "password": PASSWORD, "csrf_token": token},
+                              environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.6"})
+    assert response.status_code == 302
+    assert set(db.session.scalars(select(LoginThrottle.key).where(LoginThrottle.scope == "ip"))) == {"203.0.113.5"}
+
+
+def test_without_a_proxy_setting_a_forged_forwarded_header_does_not_dodge_the_lock(app, db, user):
+    app.config.update(LOGIN_MAX_FAILURES=50, LOGIN_MAX_FAILURES_PER_IP=2)
+    client = app.test_client()
+    for n in range(3):
+        token = csrf_token(client, "/login")
+        answer = client.post("/login", data={"identifier": f"c{n}", "password": "bad-password", "csrf_token": token},
+                             environ_base={"REMOTE_ADDR": "10.0.0.9"}, headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    assert "网络地址已暂时锁定" in answer.get_data(as_text=True)
+
+
+def test_stale_throttle_rows_are_deleted_on_the_next_attempt(app, db, user):
+    app.config.update(LOGIN_LOCK_MINUTES=15)
+    now = utcnow()
+    stale = [LoginThrottle(scope="account", key=f"name:spray{n}", failures=1,
+                           last_failure_at=now - timedelta(minutes=16)) for n in range(3)]
+    expired_lock = LoginThrottle(scope="ip", key="10.1.1.1", failures=20, last_failure_at=now - timedelta(minutes=20),
+                                 locked_until=now - timedelta(minutes=5))
+    recent = LoginThrottle(scope="account", key="name:recent", failures=2, last_failure_at=now - timedelta(minutes=3))
+    still_locked = LoginThrottle(scope="ip", key="10.1.1.2", failures=20, last_failure_at=now - timedelta(minutes=16),
+                                 locked_until=now + timedelta(minutes=30))
+    db.session.add_all([*stale, expired_lock, recent, still_locked])
+    db.session.commit()
+    _attempt(app.test_client(), "someone-else", "wrong-password", {"REMOTE_ADDR": "10.1.1.3"})
+    db.session.expire_all()
+    keys = set(db.session.scalars(select(LoginThrottle.key)))
+    assert keys == {"name:recent", "10.1.1.2", "name:someone-else", "10.1.1.3"}
+
+
+def test_success_resets_the_account_counter(app, db, user):
+    app.config.update(LOGIN_MAX_FAILURES=3)
+    client = app.test_client()
+    for _ in range(2):
+        _attempt(client, "zzb", "wrong-password")
+    assert login(client, "zzb").status_code == 302
+    assert db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == f"user:{user.id}")) is None
+    # Two more failures do not lock: counting started again.
+    other = app.test_client()
+    for _ in range(2):
+        assert WRONG in _attempt(other, "zzb", "wrong-password").get_data(as_text=True)

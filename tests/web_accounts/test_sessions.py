@@ -1,4 +1,6 @@
 """Sessions: logout refuses copied cookies, cookie flags in production, the CLI's create-user."""
+import re
+
 from sqlalchemy import select
 
 from config import ProductionConfig
@@ -135,3 +137,19 @@ def test_cli_create_user_refuses_bad_input(app, db):
 
 def test_login_page_token_helper_reads_the_form(app):
     assert len(csrf_token(app.test_client(), "/login")) > 20
+
+
+def test_session_cookie_expires_after_the_configured_lifetime(app, db):
+    from datetime import datetime, timedelta, timezone
+    from email.utils import parsedate_to_datetime
+
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
+    make_user(db.session, Role.ORG_DEPT, username="zzb")
+    db.session.commit()
+    client = app.test_client()
+    response = login(client, "zzb")
+    header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", header).group(1))
+    remaining = expires - datetime.now(timezone.utc)
+    assert timedelta(hours=11, minutes=55) < remaining <= timedelta(hours=12)
+    assert client.get("/account/password").status_code == 200

@@ -2,8 +2,8 @@
 from sqlalchemy import func, select
 
 from tests.factories import make_task, make_unit
-from tests.web_org.conftest import quick_user, today
-from tests.webhelpers import login, post_form
+from tests.web_org.conftest import today
+from tests.webhelpers import login, post_form, quick_user
 from tracker.models import AuditEvent, Comment, Role, Task, Unit, User
 
 

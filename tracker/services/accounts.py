@@ -1,4 +1,10 @@
-"""Accounts: users, passwords (scrypt, through Werkzeug), login throttling, invitations."""
+"""Accounts: users, passwords (scrypt, through Werkzeug), login throttling, invitations and resets.
+
+Throttling counts failures per account name and per client address. The address is request.remote_addr;
+behind a reverse proxy set PROXY_FIX_X_FOR (the number of proxies) so that create_app installs
+werkzeug's ProxyFix and remote_addr is the real client, not the proxy: otherwise every user shares
+the proxy's address and one attacker locks out the whole county.
+"""
 import hashlib
 import re
 import secrets
@@ -13,6 +19,7 @@ from tracker.models import Role, Unit, User
 from tracker.models.accounts import AccountToken, LoginThrottle
 from tracker.services import audit
 from tracker.services.errors import DomainError, PermissionDenied
+from tracker.timeutil import cn_datetime
 
 MIN_PASSWORD_LENGTH = 8
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -83,16 +90,26 @@ class ThrottleRules:
     max_failures: int  # per account name
     lock_minutes: int
     max_ip_failures: int  # per client address: higher, since a whole office may share one address
+    timezone: str | None = None  # for the unlock time shown to a locked-out address
 
     @classmethod
     def from_config(cls, config) -> "ThrottleRules":
         max_failures = int(config.get("LOGIN_MAX_FAILURES", 5))
         return cls(max_failures=max_failures, lock_minutes=int(config.get("LOGIN_LOCK_MINUTES", 15)),
-                   max_ip_failures=int(config.get("LOGIN_MAX_FAILURES_PER_IP", max_failures * 4)))
+                   max_ip_failures=int(config.get("LOGIN_MAX_FAILURES_PER_IP", max_failures * 4)),
+                   timezone=config.get("TIMEZONE"))
+
+    @property
+    def lock(self) -> timedelta:
+        return timedelta(minutes=self.lock_minutes)
 
     def locked_message(self) -> str:
         # The same words whether or not the account exists.
         return f"登录失败次数过多，已暂时锁定，请{self.lock_minutes}分钟后再试"
+
+    def address_locked_message(self, until: datetime) -> str:
+        # Says nothing about any account: only that this address is refused, and until when.
+        return f"登录失败次数过多，您所在网络地址已暂时锁定，将于{cn_datetime(until, self.timezone)}解除，请届时再试"
 
 
 _DUMMY_HASH: list[str] = []
@@ -119,34 +136,52 @@ def _throttle_keys(user: User | None, identifier: str, ip: str | None) -> list[t
     return [("account", account_key, "max_failures"), ("ip", (ip or "unknown")[:100], "max_ip_failures")]
 
 
-def _is_locked(session, scope: str, key: str, now: datetime) -> bool:
-    return bool(session.scalar(
-        select(func.count()).select_from(LoginThrottle)
+def _locked_until(session, scope: str, key: str, now: datetime) -> datetime | None:
+    return session.scalar(
+        select(LoginThrottle.locked_until)
         .where(LoginThrottle.scope == scope, LoginThrottle.key == key, LoginThrottle.locked_until > now)
-    ))
+    )
+
+
+def _forget_old_failures(session, now: datetime, window: timedelta) -> None:
+    """Deletes counters nobody has failed on for a whole window and that lock nothing.
+
+    Runs on every attempt; the table stays small because of it, so the DELETE needs no index. Without
+    it, password spraying over made-up names would grow login_throttle without bound.
+    """
+    cutoff = now - window
+    session.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.last_failure_at < cutoff,
+               or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _count_failure(session, scope: str, key: str, *, now: datetime, limit: int, lock: timedelta) -> bool:
     """Atomically adds one failure (UPDATE … failures + 1, safe across workers); True when now locked."""
     where = (LoginThrottle.scope == scope, LoginThrottle.key == key)
-    if session.scalar(select(LoginThrottle.id).where(*where)) is None:
-        try:
-            with session.begin_nested():
-                session.add(LoginThrottle(scope=scope, key=key, failures=0))
-        except IntegrityError:
-            pass  # another worker created it first: the UPDATE below counts on its row
     window_start = now - lock
-    session.execute(
-        update(LoginThrottle).where(*where).values(
-            # Failures older than the lock period are forgiven: counting starts again.
-            failures=case(
-                (or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at <= window_start), 1),
-                else_=LoginThrottle.failures + 1,
-            ),
-            last_failure_at=now,
-        ).execution_options(synchronize_session=False)
-    )
-    failures = session.scalar(select(LoginThrottle.failures).where(*where))
+    for _attempt in range(2):  # a second time if another worker's clean-up deleted the row meanwhile
+        if session.scalar(select(LoginThrottle.id).where(*where)) is None:
+            try:
+                with session.begin_nested():
+                    session.add(LoginThrottle(scope=scope, key=key, failures=0))
+            except IntegrityError:
+                pass  # another worker created it first: the UPDATE below counts on its row
+        counted = session.execute(
+            update(LoginThrottle).where(*where).values(
+                # Failures older than the lock period are forgiven: counting starts again.
+                failures=case(
+                    (or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at <= window_start), 1),
+                    else_=LoginThrottle.failures + 1,
+                ),
+                last_failure_at=now,
+            ).execution_options(synchronize_session=False)
+        ).rowcount
+        if counted:
+            break
+    failures = session.scalar(select(LoginThrottle.failures).where(*where)) or 0
     if failures >= limit:
         session.execute(update(LoginThrottle).where(*where).values(locked_until=now + lock)
                         .execution_options(synchronize_session=False))
@@ -158,11 +193,16 @@ def authenticate(session, *, identifier: str, password: str, ip: str | None, now
                  rules: ThrottleRules) -> User:
     """The user for this name (or email) and password, or InvalidLogin / LoginLocked.
 
-    Failures are counted even when they raise: the caller commits in both cases.
+    Failures are counted even when they raise: the caller commits in both cases. A locked address is
+    refused even with the right password: otherwise guessing would simply go on from that address.
     """
+    _forget_old_failures(session, now, rules.lock)
     user = find_login_user(session, identifier)
-    keys = _throttle_keys(user, identifier, ip)
-    if any(_is_locked(session, scope, key, now) for scope, key, _ in keys):
+    (_, account_key, _), (_, ip_key, _) = keys = _throttle_keys(user, identifier, ip)
+    ip_until = _locked_until(session, "ip", ip_key, now)
+    if ip_until is not None:
+        raise LoginLocked(rules.address_locked_message(ip_until))
+    if _locked_until(session, "account", account_key, now) is not None:
         raise LoginLocked(rules.locked_message())
     if user is None:
         _spend_password_check(password)
@@ -170,16 +210,18 @@ def authenticate(session, *, identifier: str, password: str, ip: str | None, now
     else:
         ok = verify_password(user, password or "")
     if not ok:
-        lock = timedelta(minutes=rules.lock_minutes)
-        locked = [_count_failure(session, scope, key, now=now, limit=getattr(rules, limit), lock=lock)
-                  for scope, key, limit in keys]
-        if any(locked):
+        locked = {scope: _count_failure(session, scope, key, now=now, limit=getattr(rules, limit), lock=rules.lock)
+                  for scope, key, limit in keys}
+        if locked["ip"]:
+            raise LoginLocked(rules.address_locked_message(now + rules.lock))
+        if locked["account"]:
             raise LoginLocked(rules.locked_message())
         raise InvalidLogin(INVALID_LOGIN_MESSAGE)
     if not user.active:
         raise InvalidLogin("该账号已停用，请联系系统管理员")
-    session.execute(delete(LoginThrottle).where(LoginThrottle.scope == "account",
-                                                LoginThrottle.key == keys[0][1]))
+    # A proven password starts this account's count again (the address keeps its count: one valid
+    # account must not let its holder reset the counter between guesses at others).
+    session.execute(delete(LoginThrottle).where(LoginThrottle.scope == "account", LoginThrottle.key == account_key))
     return user
 
 
@@ -195,27 +237,80 @@ def _token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def issue_token(session, user: User, *, purpose: str, actor: User | None, now: datetime,
-                hours: int) -> tuple[AccountToken, str]:
-    """A new link for `user`; earlier unused links of the same purpose stop working. Returns (row, raw)."""
+def _new_raw_token() -> tuple[str, str]:
+    raw = secrets.token_urlsafe(32)
+    return raw, _token_digest(raw)
+
+
+def _revoke_links(session, user_id: int, *, now: datetime, purpose: str | None = None) -> int:
+    """Ends the user's unused links (of one purpose, or all); returns how many could still be used."""
+    query = update(AccountToken).where(AccountToken.user_id == user_id, AccountToken.used_at.is_(None),
+                                       AccountToken.expires_at > now)
+    if purpose is not None:
+        query = query.where(AccountToken.purpose == purpose)
+    return session.execute(query.values(used_at=now).execution_options(synchronize_session=False)).rowcount
+
+
+def _check_link_allowed(user: User, purpose: str, actor: User | None) -> None:
+    if not user.active:
+        raise DomainError("该账号已停用，不能发送链接")
     if purpose == AccountToken.INVITATION:
         if not user.email:
             raise DomainError("请先为该用户填写邮箱，再发送邀请")
-        if not user.active:
-            raise DomainError("该账号已停用，不能发送邀请")
-    session.execute(
-        update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False)
-    )
-    raw = secrets.token_urlsafe(32)
-    token = AccountToken(user_id=user.id, purpose=purpose, token_hash=_token_digest(raw), created_at=now,
+        if user.password_hash:
+            # Else whoever may edit the email could redirect the invitation to themselves and take over.
+            raise DomainError("该用户已设置密码，不能再发送邀请；如忘记密码，请本人使用“忘记密码”，"
+                              "或由系统管理员发送重置密码链接")
+    elif actor is not None:  # a reset sent by an administrator (actor None: the user's own 忘记密码)
+        if actor.role != Role.ADMIN:
+            raise PermissionDenied("仅系统管理员可以发送重置密码链接")
+        if not user.password_hash:
+            raise DomainError("该用户尚未设置密码，请发送邀请邮件")
+        if not user.email:
+            raise DomainError("该用户没有登记邮箱，无法发送重置密码链接")
+
+
+def issue_token(session, user: User, *, purpose: str, actor: User | None, now: datetime,
+                hours: int) -> tuple[AccountToken, str]:
+    """A new link for `user`; earlier unused links of the same purpose stop working. Returns (row, raw)."""
+    _check_link_allowed(user, purpose, actor)
+    _revoke_links(session, user.id, now=now, purpose=purpose)
+    raw, digest = _new_raw_token()
+    token = AccountToken(user_id=user.id, purpose=purpose, token_hash=digest, created_at=now,
                          expires_at=now + timedelta(hours=hours), created_by_id=actor.id if actor else None)
     session.add(token)
     session.flush()
     audit.record(session, actor=actor, now=now, action=f"issue_{purpose}", entity=user,
                  note=f"有效期{hours}小时")
     return token, raw
+
+
+RESET_INTERVAL = timedelta(minutes=10)  # at most one 忘记密码 mail per user in this time
+
+
+def reset_recipient(session, identifier: str, *, ip: str | None, now: datetime, rules: ThrottleRules) -> User | None:
+    """忘记密码: the user to mail a reset link to now, or None (unknown, no email, sent recently, or too many
+    requests from this address).
+
+    Runs the same queries and the same hashing whatever the answer, so the time taken does not tell
+    whether the account exists; the caller shows one message either way.
+    """
+    _forget_old_failures(session, now, max(rules.lock, RESET_INTERVAL))
+    user = find_login_user(session, identifier)
+    recent = session.scalar(
+        select(func.count()).select_from(AccountToken)
+        .where(AccountToken.user_id == (user.id if user is not None else -1),
+               AccountToken.purpose == AccountToken.PASSWORD_RESET, AccountToken.created_at > now - RESET_INTERVAL)
+    )
+    ip_key = (ip or "unknown")[:100]
+    address_locked = _locked_until(session, "reset", ip_key, now) is not None
+    _count_failure(session, "reset", ip_key, now=now, limit=rules.max_ip_failures, lock=RESET_INTERVAL)
+    if user is None or not user.active or not user.email or recent or address_locked:
+        # What issue_token spends on a real link: its UPDATE and the token's hashing.
+        _revoke_links(session, -1, now=now, purpose=AccountToken.PASSWORD_RESET)
+        _new_raw_token()
+        return None
+    return user
 
 
 def find_token(session, raw: str | None, *, purpose: str, now: datetime) -> AccountToken | None:
@@ -288,6 +383,10 @@ def update_user(session, user: User, *, actor: User, now: datetime, name: str, r
     if user.id == actor.id and role != user.role:
         raise DomainError("不能修改自己的角色")
     email = normalise_email(email)
+    email_changes = email != user.email
+    if email_changes and user.password_hash and actor.role != Role.ADMIN:
+        # The email is where reset links go: changing it for someone with a password hands over the account.
+        raise DomainError("该用户已设置密码，只有系统管理员可以修改其邮箱")
     if email and session.scalar(select(func.count()).select_from(User)
                                 .where(User.email == email, User.id != user.id)):
         raise DomainError(f"邮箱“{email}”已被使用")
@@ -299,6 +398,12 @@ def update_user(session, user: User, *, actor: User, now: datetime, name: str, r
     for field, value in (("name", name), ("role", role), ("email", email),
                          ("unit_id", unit.id if unit else None), ("username", username)):
         audit.change(session, actor=actor, now=now, entity=user, field=field, value=value)
+    if email_changes:
+        # Links already mailed to the old address must not keep working.
+        revoked = _revoke_links(session, user.id, now=now)
+        if revoked:
+            audit.record(session, actor=actor, now=now, action="revoke_account_links", entity=user,
+                         note=f"邮箱变更，{revoked}个未使用的邀请或重置密码链接已失效")
     return user
 
 

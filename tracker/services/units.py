@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from tracker.models import Comment, Role, Task, Unit, User
+from tracker.models.proposals import OrgHandling, Proposal
 from tracker.services import audit
 from tracker.services.errors import DomainError, PermissionDenied
 
@@ -48,8 +49,24 @@ def rename_unit(session, unit: Unit, new_name: str, *, actor: User, now: datetim
     return unit
 
 
+def _unit_scope_key(proposal: Proposal, source: Unit, target: Unit) -> str:
+    """A unit proposal's scope_key ("unit:<id>:<YYYY-MM>") rewritten to name the target unit.
+
+    Keeps the old key when the target already has a proposal of that kind and month: the unique
+    (kind, scope_key) stays valid, and the target's own proposal already stops a second one that month.
+    """
+    prefix = f"unit:{source.id}:"
+    if not proposal.scope_key.startswith(prefix):
+        return proposal.scope_key
+    return f"unit:{target.id}:" + proposal.scope_key[len(prefix):]
+
+
 def merge_unit(session, source: Unit, target: Unit, *, actor: User, now: datetime) -> dict[str, int]:
-    """Moves the source unit's tasks, 点评 and users into target and marks source merged_into target."""
+    """Moves the source unit's tasks, 点评, users, 约谈/通报 proposals and 组织处理 records into target,
+    and marks source merged_into target.
+
+    Proposals must follow the secretaries: their access to a proposal goes by proposal.unit_id.
+    """
     _require_manager(actor)
     if target is None:
         raise DomainError("请选择要并入的单位")
@@ -58,7 +75,7 @@ def merge_unit(session, source: Unit, target: Unit, *, actor: User, now: datetim
     _require_active(source)
     _require_active(target)
     note = f"“{source.name}”并入“{target.name}”"
-    moved = {"tasks": 0, "comments": 0, "users": 0}
+    moved = {"tasks": 0, "comments": 0, "users": 0, "proposals": 0, "org_handlings": 0}
     for task in session.scalars(select(Task).where(Task.unit_id == source.id).order_by(Task.id)):
         audit.change(session, actor=actor, now=now, entity=task, field="unit_id", value=target.id,
                      action="merge_unit", note=note)
@@ -71,9 +88,30 @@ def merge_unit(session, source: Unit, target: Unit, *, actor: User, now: datetim
         audit.change(session, actor=actor, now=now, entity=user, field="unit_id", value=target.id,
                      action="merge_unit", note=note)
         moved["users"] += 1
+    proposals = session.scalars(select(Proposal).where(Proposal.unit_id == source.id).order_by(Proposal.id)).all()
+    new_keys = {p.id: _unit_scope_key(p, source, target) for p in proposals}
+    wanted = [(p.kind, new_keys[p.id]) for p in proposals if new_keys[p.id] != p.scope_key]
+    taken = set()
+    if wanted:
+        taken = {tuple(row) for row in session.execute(
+            select(Proposal.kind, Proposal.scope_key)
+            .where(Proposal.scope_key.in_({key for _, key in wanted})))}
+    for proposal in proposals:
+        audit.change(session, actor=actor, now=now, entity=proposal, field="unit_id", value=target.id,
+                     action="merge_unit", note=note)
+        if (proposal.kind, new_keys[proposal.id]) not in taken:
+            audit.change(session, actor=actor, now=now, entity=proposal, field="scope_key",
+                         value=new_keys[proposal.id], action="merge_unit", note=note)
+        moved["proposals"] += 1
+    for handling in session.scalars(select(OrgHandling).where(OrgHandling.unit_id == source.id)
+                                    .order_by(OrgHandling.id)):
+        audit.change(session, actor=actor, now=now, entity=handling, field="unit_id", value=target.id,
+                     action="merge_unit", note=note)
+        moved["org_handlings"] += 1
     audit.change(session, actor=actor, now=now, entity=source, field="merged_into_id", value=target.id,
                  action="merge_unit", note=f"{note}：任务{moved['tasks']}个，点评{moved['comments']}条，"
-                                           f"用户{moved['users']}个")
+                                           f"用户{moved['users']}个，约谈/通报建议{moved['proposals']}项，"
+                                           f"组织处理{moved['org_handlings']}条")
     audit.change(session, actor=actor, now=now, entity=source, field="needs_rename", value=False,
                  action="merge_unit", note=note)
     session.flush()

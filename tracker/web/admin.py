@@ -1,5 +1,5 @@
 """用户管理: admins manage every account; the organization department manages secretaries only."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -10,7 +10,7 @@ from tracker.models.accounts import AccountToken
 from tracker.models.types import utcnow
 from tracker.services import accounts
 from tracker.services.errors import DomainError
-from tracker.web.auth import send_account_link
+from tracker.web.auth import link_hours, send_account_link
 from tracker.web.forms import ConfirmForm, UserFilterForm, UserForm, role_choices
 from tracker.web.guards import roles_required
 
@@ -110,13 +110,14 @@ def edit_user(user_id: int):
 
 
 def _render_edit(user: User, form: UserForm, error: str | None, status: int):
-    invitation = db.session.scalar(
-        select(AccountToken).where(AccountToken.user_id == user.id, AccountToken.purpose == AccountToken.INVITATION)
+    last_link = db.session.scalar(
+        select(AccountToken).where(AccountToken.user_id == user.id)
         .order_by(AccountToken.created_at.desc(), AccountToken.id.desc()).limit(1)
     )
     return render_template("admin/user_form.html", form=form, user=user, error=error, confirm=ConfirmForm(),
-                           invitation=invitation, now=utcnow(),
-                           hours=current_app.config.get("INVITATION_HOURS", 72)), status
+                           last_link=last_link, now=utcnow(), is_admin=current_user.role == Role.ADMIN,
+                           invitation_hours=link_hours(AccountToken.INVITATION),
+                           reset_hours=link_hours(AccountToken.PASSWORD_RESET)), status
 
 
 def _confirmed_action(user_id: int, change, success: str):
@@ -157,4 +158,14 @@ def invite_user(user_id: int):
     return _confirmed_action(
         user_id, lambda u: send_account_link(u, purpose=AccountToken.INVITATION, actor=current_user),
         "邀请邮件已放入发件箱，将发送给 {name}")
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+@roles_required(Role.ADMIN)
+def send_reset_link(user_id: int):
+    """For an account that already has a password (an invitation is refused there). Admin only: the
+    organization department may edit secretaries' emails, so it must not also be able to send them links."""
+    return _confirmed_action(
+        user_id, lambda u: send_account_link(u, purpose=AccountToken.PASSWORD_RESET, actor=current_user),
+        "重置密码邮件已放入发件箱，将发送给 {name}")
 

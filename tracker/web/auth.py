@@ -2,7 +2,7 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.extensions import db
@@ -26,8 +26,17 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _start_session(user) -> None:
+    """Logs the user in with a cookie that expires (PERMANENT_SESSION_LIFETIME), not at browser close:
+    a browser left open on a shared office PC must not stay logged in for ever."""
+    session.permanent = True
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    # The client address is request.remote_addr only, never a header the client can write; behind a
+    # reverse proxy, create_app's ProxyFix (PROXY_FIX_X_FOR) makes remote_addr the real client's.
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
@@ -43,7 +52,7 @@ def login():
             error = str(exc)
         else:
             db.session.commit()
-            login_user(user)
+            _start_session(user)
             log.info("login: user %s from %s", user.id, request.remote_addr)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
     status = 200 if error is None and not form.errors else 400
@@ -81,7 +90,7 @@ def _token_page(purpose: str, token: str, template: str):
         else:
             db.session.commit()
             logout_user()
-            login_user(user)
+            _start_session(user)
             flash("密码已设置，欢迎使用整改督办台账", "success")
             return redirect(url_for("main.index"))
     status = 200 if error is None and not form.errors else 400
@@ -102,14 +111,16 @@ def reset_password(token: str):
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = accounts.find_login_user(db.session, form.identifier.data)
-        if user is not None and user.active and user.email:
-            try:
-                send_account_link(user, purpose=AccountToken.PASSWORD_RESET, actor=None)
-                db.session.commit()
-            except DomainError:
-                db.session.rollback()
-        # The same answer whether or not the account exists.
+        now = utcnow()
+        rules = accounts.ThrottleRules.from_config(current_app.config)
+        user = accounts.reset_recipient(db.session, form.identifier.data, ip=request.remote_addr, now=now,
+                                        rules=rules)
+        if user is not None:
+            send_account_link(user, purpose=AccountToken.PASSWORD_RESET, actor=None, now=now)
+        else:
+            _render_link_mail(None, purpose=AccountToken.PASSWORD_RESET, actor=None, raw="-", expires_at=now)
+        db.session.commit()
+        # The same answer, and about the same work, whether or not the account exists.
         flash("如果该账号存在且登记了邮箱，重置密码的链接已发送到该邮箱，请查收", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form), 400 if form.errors else 200
@@ -130,29 +141,44 @@ def change_password():
         else:
             db.session.commit()
             # Re-issued with the new session_version: this browser stays logged in, the others do not.
-            login_user(current_user._get_current_object())
+            _start_session(current_user._get_current_object())
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("main.index"))
     status = 200 if error is None and not form.errors else 400
     return render_template("auth/change_password.html", form=form, error=error), status
 
 
-def send_account_link(user, *, purpose: str, actor):
-    """Issues a one-time link and puts the email in the outbox, in the caller's transaction.
+def link_hours(purpose: str) -> int:
+    """How long a link stays valid: a reset link briefly (it opens an existing account), an invitation longer."""
+    if purpose == AccountToken.PASSWORD_RESET:
+        return int(current_app.config.get("RESET_TOKEN_HOURS", 2))
+    return int(current_app.config.get("INVITATION_HOURS", 72))
 
-    Both purposes share templates/email/invitation.*, which words itself by context["purpose"].
-    """
-    from tracker.notify.outbox import enqueue_email
 
-    config = current_app.config
-    now = utcnow()
-    hours = int(config.get("INVITATION_HOURS", 72))
-    token, raw = accounts.issue_token(db.session, user, purpose=purpose, actor=actor, now=now, hours=hours)
+def _render_link_mail(user, *, purpose: str, actor, raw: str, expires_at, key: str = "account-token:-"):
+    """The outbox draft of a link mail. Both purposes share templates/email/invitation.*, which words
+    itself by context["purpose"]. With user None it renders a stand-in, so that 忘记密码 for an unknown
+    name costs the same time as for a known one."""
+    from tracker.notify.outbox import draft_email
+
     endpoint = "auth.accept_invitation" if purpose == AccountToken.INVITATION else "auth.reset_password"
-    link = config["BASE_URL"].rstrip("/") + url_for(endpoint, token=raw)
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, token=raw)
     subject = "整改督办台账：账号邀请" if purpose == AccountToken.INVITATION else "整改督办台账：重置密码"
-    context = {"subject": subject, "user_name": user.name, "link": link, "hours": hours, "expires_at": token.expires_at,
-               "username": user.username, "email": user.email, "purpose": purpose,
-               "inviter_name": actor.name if actor is not None else ""}
-    return enqueue_email(db.session, key=f"account-token:{token.id}", kind=f"account_{purpose}",
-                         template="invitation", context=context, now=now, to_addresses=(user.email,))
+    context = {"subject": subject, "user_name": user.name if user else "", "link": link,
+               "hours": link_hours(purpose), "expires_at": expires_at,
+               "username": user.username if user else None, "email": user.email if user else "",
+               "purpose": purpose, "inviter_name": actor.name if actor is not None else ""}
+    return draft_email(key=key, kind=f"account_{purpose}", template="invitation", context=context,
+                       to_addresses=(user.email,) if user else ())
+
+
+def send_account_link(user, *, purpose: str, actor, now=None):
+    """Issues a one-time link and puts the email in the outbox, in the caller's transaction."""
+    from tracker.notify.outbox import store_draft
+
+    now = now or utcnow()
+    token, raw = accounts.issue_token(db.session, user, purpose=purpose, actor=actor, now=now,
+                                      hours=link_hours(purpose))
+    draft = _render_link_mail(user, purpose=purpose, actor=actor, raw=raw, expires_at=token.expires_at,
+                              key=f"account-token:{token.id}")
+    return store_draft(db.session, draft, now)

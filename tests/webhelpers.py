@@ -33,6 +33,16 @@ def login(client, username: str, password: str = PASSWORD, *, expect_success: bo
     return response
 
 
+def is_login_redirect(response) -> bool:
+    """What every page answers an anonymous visitor: a redirect to the login page."""
+    return response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def token_for(client, *, logged_in: bool) -> str:
+    """A CSRF token of the client's session: from the login form, or from a page every logged-in role may open."""
+    return csrf_token(client, "/account/password" if logged_in else "/login")
+
+
 def logout(client):
     token = csrf_token(client, "/")
     return client.post("/logout", data={"csrf_token": token})
@@ -101,6 +111,36 @@ def password_hash(password: str = PASSWORD) -> str:
     return _HASHES[password]
 
 
+def quick_user(session, role, unit=None, *, username: str, name: str):
+    """make_user with factories.PASSWORD, hashed once per run: scrypt per user would dominate the suite."""
+    from tests.factories import make_user
+
+    user = make_user(session, role, unit, username=username, name=name, password=None)
+    user.password_hash = password_hash()
+    return user
+
+
+# --- Role × route matrices ------------------------------------------------------------------------------
+
+def endpoint_of(app, url: str, method: str) -> str:
+    """The endpoint that serves `method url` (the matrix names URLs; coverage is counted in endpoints)."""
+    from urllib.parse import urlsplit
+
+    return app.url_map.bind("localhost").match(urlsplit(url).path, method=method)[0]
+
+
+def routes_missing_from(app, blueprints, covered) -> list[str]:
+    """Every (endpoint, method) of `blueprints` that the matrix's `covered` set leaves out."""
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in blueprints:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in covered:
+                missing.append(f"{rule.endpoint} {method} {rule.rule}")
+    return missing
+
+
 class World:
     """unit_a / unit_b with their secretaries, org_dept, discipline, admin; task_a / task_b with a file each."""
 
@@ -108,7 +148,7 @@ class World:
         from datetime import timedelta
         from pathlib import Path
 
-        from tests.factories import make_review, make_task, make_unit, make_user
+        from tests.factories import make_review, make_task, make_unit
         from tracker.models import Evidence, ProgressUpdate, Role, UpdateKind
         from tracker.models.types import utcnow
         from tracker.timeutil import local_date
@@ -116,13 +156,11 @@ class World:
         self.today = local_date(utcnow(), app.config["TIMEZONE"])
         self.unit_a = make_unit(session, "青山镇")
         self.unit_b = make_unit(session, "绿水乡")
-        self.sec_a = make_user(session, Role.SECRETARY, self.unit_a, username="sec-a", name="甲书记", password=None)
-        self.sec_b = make_user(session, Role.SECRETARY, self.unit_b, username="sec-b", name="乙书记", password=None)
-        self.org = make_user(session, Role.ORG_DEPT, username="zzb", name="王组织", password=None)
-        self.disc = make_user(session, Role.DISCIPLINE, username="jw", name="李纪检", password=None)
-        self.admin = make_user(session, Role.ADMIN, username="admin", name="管理员", password=None)
-        for user in (self.sec_a, self.sec_b, self.org, self.disc, self.admin):
-            user.password_hash = password_hash()  # scrypt is slow on purpose: hash once per test run
+        self.sec_a = quick_user(session, Role.SECRETARY, self.unit_a, username="sec-a", name="甲书记")
+        self.sec_b = quick_user(session, Role.SECRETARY, self.unit_b, username="sec-b", name="乙书记")
+        self.org = quick_user(session, Role.ORG_DEPT, username="zzb", name="王组织")
+        self.disc = quick_user(session, Role.DISCIPLINE, username="jw", name="李纪检")
+        self.admin = quick_user(session, Role.ADMIN, username="admin", name="管理员")
         self.review = make_review(session)
         self.task_a = make_task(session, self.unit_a, self.sec_a, self.review,
                                 deadline=self.today + timedelta(days=20), text="青山镇的问题")

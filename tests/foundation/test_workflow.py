@@ -122,3 +122,15 @@ def test_unknown_action_is_refused(db, people):
     task = make_task(db.session, people["unit"], people["secretary"])
     with pytest.raises(DomainError, match="未知操作"):
         workflow.apply(db.session, task, "teleport", actor=people["org"], now=NOW)
+
+
+def test_whoever_requested_closure_cannot_also_verify_it(db, people):
+    task = make_task(db.session, people["unit"], people["secretary"], status=TaskStatus.IN_PROGRESS)
+    workflow.request_closure(db.session, task, actor=people["org"], now=NOW, summary="代为申请：已完成")
+    with pytest.raises(PermissionDenied, match="不能是同一人"):
+        workflow.verify(db.session, task, actor=people["org"], now=NOW, assessment="好")
+    assert task.status == TaskStatus.AWAITING_VERIFICATION
+
+    colleague = make_user(db.session, Role.ORG_DEPT, username="org2")
+    workflow.verify(db.session, task, actor=colleague, now=NOW, assessment="好")
+    assert task.status == TaskStatus.CLOSED

@@ -4,11 +4,10 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from tests.factories import PASSWORD, make_review, make_task, make_unit, make_user
-from tests.webhelpers import login
+from tests.factories import make_review, make_task, make_unit
+from tests.webhelpers import login, quick_user
 from tracker.models import Role, Task, TaskStatus, Unit, User
 from tracker.models.types import utcnow
-from tracker.services.accounts import hash_password
 from tracker.timeutil import local_date
 
 SCRIPT = "<script>alert('x')</script>"
@@ -37,18 +36,6 @@ class World:
 
 
 ROLES = ["secretary_own", "secretary_other", "org_dept", "discipline", "admin", "anonymous"]
-
-
-_HASH: dict[str, str] = {}
-
-
-def quick_user(session, role, unit=None, *, username, name) -> User:
-    """make_user with factories.PASSWORD, hashed once per run: scrypt per user would dominate the suite."""
-    if "hash" not in _HASH:
-        _HASH["hash"] = hash_password(PASSWORD)
-    user = make_user(session, role, unit, username=username, name=name, password=None)
-    user.password_hash = _HASH["hash"]
-    return user
 
 
 @pytest.fixture
@@ -92,7 +79,3 @@ def build_world(s) -> World:
 def login_role(client, world: World, role: str) -> None:
     if role != "anonymous":
         login(client, world.users[role].username)
-
-
-def is_login_redirect(response) -> bool:
-    return response.status_code == 302 and "/login" in response.headers["Location"]

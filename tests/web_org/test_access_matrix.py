@@ -4,9 +4,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.web_org.conftest import ROLES, is_login_redirect, login_role, today
-from tests.webhelpers import csrf_token
+from tests.web_org.conftest import ROLES, login_role, today
+from tests.webhelpers import endpoint_of, is_login_redirect, routes_missing_from, token_for
 from tracker.models import AuditEvent, Task
+
+OWN_BLUEPRINTS = ("org", "imports", "ledger")
 
 OK = 200
 ALLOWED_GET = {
@@ -19,6 +21,7 @@ ALLOWED_GET = {
     "task_plain": {"org_dept"},
     "units": {"org_dept", "admin"},
     "imports": {"org_dept"},
+    "import_preview": set(),  # an unknown token is 404 for everyone
     "ledger_index": {"org_dept", "secretary_own", "secretary_other"},
     "ledger_download": {"org_dept", "secretary_own"},
     "ledger_print": {"org_dept", "secretary_own"},
@@ -35,6 +38,7 @@ def get_url(name, w):
         "task_plain": f"/org/tasks/{w.script.id}",
         "units": "/org/units",
         "imports": "/imports/",
+        "import_preview": "/imports/" + "A" * 32,
         "ledger_index": "/ledger/",
         # review_a_only holds only unit A's tasks: the other unit's secretary may not download it
         "ledger_download": f"/ledger/download?review={w.review_a_only.id}",
@@ -85,7 +89,7 @@ def _audit_count(db):
 def test_post_routes(client, db, world, role, action):
     login_role(client, world, role)
     url, data = post_case(action, world)
-    token = csrf_token(client, "/login" if role == "anonymous" else "/")
+    token = token_for(client, logged_in=role != "anonymous")
     before = _audit_count(db)
     response = client.post(url, data={**data, "csrf_token": token})
     after = _audit_count(db)
@@ -115,6 +119,17 @@ def test_post_without_csrf_is_refused(client, db, world, role):
     assert db.session.get(Task, world.awaiting.id).status == "待销号审核"
 
 
+def extension_url(w, ext_id):
+    return f"/org/tasks/{w.overdue.id}/extensions/{ext_id}"
+
+
+def test_the_matrix_covers_every_route_of_these_blueprints(app, world):
+    covered = {(endpoint_of(app, get_url(name, world), "GET"), "GET") for name in ALLOWED_GET}
+    covered |= {(endpoint_of(app, post_case(name, world)[0], "POST"), "POST") for name in POST_ALLOWED}
+    covered.add((endpoint_of(app, extension_url(world, 1), "POST"), "POST"))  # test_decide_extension_matrix
+    assert routes_missing_from(app, OWN_BLUEPRINTS, covered) == []
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_decide_extension_matrix(client, db, world, role):
     """The 延期 decision route, for each role, on a real pending request."""
@@ -123,8 +138,8 @@ def test_decide_extension_matrix(client, db, world, role):
 
     ext_id = make_extension(db, world)
     login_role(client, world, role)
-    token = csrf_token(client, "/login" if role == "anonymous" else "/")
-    response = client.post(f"/org/tasks/{world.overdue.id}/extensions/{ext_id}",
+    token = token_for(client, logged_in=role != "anonymous")
+    response = client.post(extension_url(world, ext_id),
                            data={"decision": "refuse", "reason": "理由不充分", "csrf_token": token})
     db.session.expire_all()
     status = db.session.get(ExtensionRequest, ext_id).status

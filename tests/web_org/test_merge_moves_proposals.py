@@ -4,8 +4,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.factories import make_task, make_unit
-from tests.web_org.conftest import today
-from tests.webhelpers import login, post_form, quick_user
+from tests.web_org.conftest import quick_user, today
+from tests.webhelpers import login, post_form
 from tracker.models import AuditEvent, ProgressUpdate, Role, UpdateKind
 from tracker.models.proposals import OrgHandling, Proposal, ProposalStatus
 from tracker.models.types import utcnow

@@ -41,27 +41,31 @@ def post(client, url, data, task_id):
     return post_form(client, url, data, form_url=f"/org/tasks/{task_id}")
 
 
+def refused(client, db, url, data, task_id, message) -> str:
+    """Posts what must be refused: 400, `message` on the page, and not one row written. Returns the page."""
+    before = counts(db)
+    response = post(client, url, data, task_id)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400, response.status_code
+    assert message in html, message
+    assert counts(db) == before
+    return html
+
+
 def test_past_deadline_is_refused_with_a_message(client, db, world):
     login(client, "zzb")
-    before = counts(db)
     past = today() - timedelta(days=1)
-    response = post(client, f"/org/tasks/{world.overdue.id}/deadline", {"deadline": past.isoformat()}, world.overdue.id)
-    assert response.status_code == 400
-    assert f"整改时限{cn_date(past)}早于今天" in response.get_data(as_text=True)
-    assert counts(db) == before
+    refused(client, db, f"/org/tasks/{world.overdue.id}/deadline", {"deadline": past.isoformat()}, world.overdue.id,
+            f"整改时限{cn_date(past)}早于今天")
     assert task(db, world.overdue.id).deadline == today() - timedelta(days=5)
 
 
 def test_missing_or_malformed_deadline_shows_message_beside_field(client, db, world):
     login(client, "zzb")
-    before = counts(db)
     for value, message in (("", "请填写整改时限"), ("2026-13-45", "整改时限格式不正确")):
-        response = post(client, f"/org/tasks/{world.overdue.id}/deadline", {"deadline": value}, world.overdue.id)
-        assert response.status_code == 400
-        html = response.get_data(as_text=True)
-        assert message in html
+        html = refused(client, db, f"/org/tasks/{world.overdue.id}/deadline", {"deadline": value}, world.overdue.id,
+                       message)
         assert html.index(message) > html.index('id="deadline-date"')  # beside the field, not only at the top
-    assert counts(db) == before
 
 
 def test_extending_a_deadline_is_audited_and_shown(client, db, world):
@@ -90,11 +94,7 @@ def test_verify_good_closes_the_task(client, db, world):
 
 def test_verify_fair_without_reason_is_refused(client, db, world):
     login(client, "zzb")
-    before = counts(db)
-    response = post(client, f"/org/tasks/{world.awaiting.id}/verify", {"assessment": "一般"}, world.awaiting.id)
-    assert response.status_code == 400
-    assert "请填写理由" in response.get_data(as_text=True)
-    assert counts(db) == before
+    refused(client, db, f"/org/tasks/{world.awaiting.id}/verify", {"assessment": "一般"}, world.awaiting.id, "请填写理由")
     assert task(db, world.awaiting.id).status == TaskStatus.AWAITING_VERIFICATION
 
 
@@ -111,28 +111,17 @@ def test_verify_poor_with_reason_sends_back_for_second_round(client, db, world):
 
 def test_verify_without_assessment_is_refused(client, db, world):
     login(client, "zzb")
-    before = counts(db)
-    response = post(client, f"/org/tasks/{world.awaiting.id}/verify", {"reason": "x"}, world.awaiting.id)
-    assert response.status_code == 400
-    assert "请选择验收评价" in response.get_data(as_text=True)
-    assert counts(db) == before
+    refused(client, db, f"/org/tasks/{world.awaiting.id}/verify", {"reason": "x"}, world.awaiting.id, "请选择验收评价")
 
 
 def test_verify_a_task_not_awaiting_shows_the_rule(client, db, world):
     login(client, "zzb")
-    before = counts(db)
-    response = post(client, f"/org/tasks/{world.overdue.id}/verify", {"assessment": "好"}, world.overdue.id)
-    assert response.status_code == 400
-    assert "不能审核销号" in response.get_data(as_text=True)
-    assert counts(db) == before
+    refused(client, db, f"/org/tasks/{world.overdue.id}/verify", {"assessment": "好"}, world.overdue.id, "不能审核销号")
 
 
 def test_return_requires_a_reason(client, db, world):
     login(client, "zzb")
-    before = counts(db)
-    response = post(client, f"/org/tasks/{world.awaiting.id}/return", {"reason": "  "}, world.awaiting.id)
-    assert response.status_code == 400 and "请填写退回理由" in response.get_data(as_text=True)
-    assert counts(db) == before
+    refused(client, db, f"/org/tasks/{world.awaiting.id}/return", {"reason": "  "}, world.awaiting.id, "请填写退回理由")
     response = post(client, f"/org/tasks/{world.awaiting.id}/return", {"reason": "材料不全"}, world.awaiting.id)
     assert response.status_code == 302
     assert task(db, world.awaiting.id).status == TaskStatus.IN_PROGRESS
@@ -153,11 +142,8 @@ def test_extension_approval_moves_the_deadline(client, db, world):
 def test_extension_refusal_needs_a_reason(client, db, world):
     ext_id = make_extension(db, world)
     login(client, "zzb")
-    before = counts(db)
-    response = post(client, f"/org/tasks/{world.overdue.id}/extensions/{ext_id}", {"decision": "refuse"},
-                    world.overdue.id)
-    assert response.status_code == 400 and "请填写驳回理由" in response.get_data(as_text=True)
-    assert counts(db) == before
+    refused(client, db, f"/org/tasks/{world.overdue.id}/extensions/{ext_id}", {"decision": "refuse"},
+            world.overdue.id, "请填写驳回理由")
     response = post(client, f"/org/tasks/{world.overdue.id}/extensions/{ext_id}",
                     {"decision": "refuse", "reason": "理由不充分"}, world.overdue.id)
     assert response.status_code == 302
@@ -187,13 +173,10 @@ def test_reassign_owner(client, db, world):
 
 def test_reassign_to_another_units_secretary_is_refused(client, db, world):
     login(client, "zzb")
-    before = counts(db)
     other = world.users["secretary_other"]
-    response = post(client, f"/org/tasks/{world.awaiting.id}/owner", {"owner_id": str(other.id)}, world.awaiting.id)
-    assert response.status_code == 400 and "责任人必须是该责任单位的书记" in response.get_data(as_text=True)
-    response = post(client, f"/org/tasks/{world.awaiting.id}/owner", {"owner_id": ""}, world.awaiting.id)
-    assert response.status_code == 400 and "请选择新的责任人" in response.get_data(as_text=True)
-    assert counts(db) == before
+    for owner_id, message in ((str(other.id), "责任人必须是该责任单位的书记"), ("", "请选择新的责任人")):
+        refused(client, db, f"/org/tasks/{world.awaiting.id}/owner", {"owner_id": owner_id}, world.awaiting.id,
+                message)
 
 
 def test_timeline_shows_updates_evidence_and_notices(client, db, world):
@@ -226,3 +209,18 @@ def test_discipline_sees_escalated_task_read_only(client, world):
     page = client.get(f"/org/tasks/{world.overdue.id}").get_data(as_text=True)
     assert "问题二：集体经济薄弱" in page
     assert "verify-form" not in page and "deadline-form" not in page and "owner-form" not in page
+
+
+def test_every_reason_field_keeps_its_text_and_shows_its_message(client, db, world):
+    """The 理由 fields share one macro: a refusal shows the message beside the field and keeps what was typed."""
+    login(client, "zzb")
+    deputy = world.users["deputy"]
+    long_reason = "很长的理由" * 401  # over the 2000-character limit
+    html = refused(client, db, f"/org/tasks/{world.awaiting.id}/owner",
+                   {"owner_id": str(deputy.id), "reason": long_reason}, world.awaiting.id, "更换理由不能超过2000个字")
+    field = html[html.index('id="owner-reason"'):]
+    assert field.index("更换理由不能超过2000个字") < field.index("</div>")
+    assert long_reason in field
+    html = refused(client, db, f"/org/tasks/{world.awaiting.id}/return", {"reason": ""}, world.awaiting.id,
+                   "请填写退回理由")
+    assert html.index("请填写退回理由") > html.index('id="return-reason"')

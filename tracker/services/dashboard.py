@@ -15,7 +15,6 @@ from tracker.services.lights import Light, light_for
 from tracker.timeutil import local_datetime
 
 OVERALL_UNIT_LABEL = "县委组织部（全县共性问题）"
-PAGE_SIZE = 50
 
 _CLOSED = Task.status == TaskStatus.CLOSED
 _OVERDUE = and_(Task.status != TaskStatus.CLOSED, Task.deadline.is_not(None))
@@ -210,27 +209,10 @@ def filtered_tasks(base, filters: TaskFilters, *, today: date):
     return query
 
 
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def paginate_tasks(session, query, *, page: int, per_page: int = PAGE_SIZE) -> Page:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(1, page)
-    items = session.scalars(
-        query.options(joinedload(Task.unit), joinedload(Task.owner), joinedload(Task.review))
-        .order_by(Task.review_id.desc(), Task.ledger_position, Task.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+def in_ledger_order(query):
+    """The list's order (newest review first, then the 整改台账's order), with what each row shows loaded."""
+    return (query.options(joinedload(Task.unit), joinedload(Task.owner), joinedload(Task.review))
+            .order_by(Task.review_id.desc(), Task.ledger_position, Task.id))
 
 
 def active_units(session) -> list[Unit]:
@@ -244,105 +226,3 @@ def owner_choices(session, task: Task) -> list[User]:
     else:
         condition = and_(User.role == Role.SECRETARY, User.unit_id == task.unit_id)
     return list(session.scalars(select(User).where(condition, User.active.is_(True)).order_by(User.name, User.id)))
-
-
-# --- a task's timeline ---------------------------------------------------------------------------
-
-ACTION_LABELS = {
-    "create_task": "任务创建", "start": "开始整改", "request_closure": "申请销号", "close": "审核销号",
-    "return": "退回", "reopen": "回头看重新打开", "assess": "验收评价", "reassign": "更换责任人",
-    "set_deadline": "整改时限变更", "set_measures": "整改措施", "set_responsible_person": "具体责任人",
-    "set_reminder_cycle": "新一轮提醒", "request_extension": "延期申请", "set_escalation_level": "督办等级变更",
-    "post_update": "提交进展", "set_status": "状态变更",
-}
-FIELD_LABELS = {"deadline": "整改时限", "status": "状态", "owner_id": "责任人", "assessment": "验收评价",
-                "escalation_level": "督办等级", "reminder_cycle": "提醒轮次"}
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime
-    kind: str  # update / audit / notice: the CSS hook and the section it came from
-    title: str
-    body: str = ""
-    actor: str = ""
-    change: str = ""
-    evidence: list = None
-
-
-def _readable(field: str | None, value: str | None, names: dict[int, str]) -> str:
-    from tracker.timeutil import cn_date
-
-    if value is None or value == "":
-        return "无"
-    if field == "deadline":
-        try:
-            return cn_date(date.fromisoformat(value))
-        except ValueError:
-            return value
-    if field == "owner_id" and value.isdigit():
-        return names.get(int(value), value)
-    if field == "escalation_level" and value.isdigit():
-        return EscalationLevel.LABELS.get(int(value), value)
-    return value
-
-
-def task_timeline(session, task: Task) -> list[TimelineEntry]:
-    """Plan, updates with their evidence, audited changes and notices, oldest first."""
-    from sqlalchemy.orm import selectinload
-
-    from tracker.models import AuditEvent, ProgressUpdate
-
-    entries: list[TimelineEntry] = []
-    updates = session.scalars(
-        select(ProgressUpdate).where(ProgressUpdate.task_id == task.id)
-        .options(selectinload(ProgressUpdate.evidence), joinedload(ProgressUpdate.author))
-        .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
-    ).all()
-    for update in updates:
-        entries.append(TimelineEntry(at=update.created_at, kind="update", title=update.kind, body=update.body,
-                                     actor=update.author.name if update.author else "",
-                                     evidence=list(update.evidence)))
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.task_id == task.id, AuditEvent.action != "post_update")
-        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
-    owner_ids = {int(v) for e in events if e.field == "owner_id" for v in (e.before, e.after) if v and v.isdigit()}
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(owner_ids))).all()) if owner_ids else {}
-    for event in events:
-        change = ""
-        if event.field and (event.before is not None or event.after is not None) and event.action != "create_task":
-            label = FIELD_LABELS.get(event.field, event.field)
-            change = (f"{label}：{_readable(event.field, event.before, names)} → "
-                      f"{_readable(event.field, event.after, names)}")
-        title = ACTION_LABELS.get(event.action, event.action)
-        if event.entity_type == "extension_request" and event.field == "status":
-            title = f"延期申请{event.after}"
-        entries.append(TimelineEntry(at=event.at, kind="audit", title=title, body=event.note or "",
-                                     actor=event.actor.name if event.actor else "系统", change=change))
-    entries.extend(_notices(session, task))
-    entries.sort(key=lambda e: e.at)
-    return entries
-
-
-def _notices(session, task: Task) -> list[TimelineEntry]:
-    """Mails and notices from the outbox (tracker.models.notify), when that module defines one."""
-    from tracker.models import notify
-
-    outbox = getattr(notify, "OutboxMessage", None)
-    if outbox is None or not hasattr(outbox, "task_id"):
-        return []
-    order = getattr(outbox, "created_at", None) or outbox.id
-    entries = []
-    for message in session.scalars(select(outbox).where(outbox.task_id == task.id).order_by(order).limit(200)):
-        at = (getattr(message, "sent_at", None) or getattr(message, "created_at", None)
-              or getattr(message, "queued_at", None))
-        if at is None:
-            continue
-        recipients = getattr(message, "to_addresses", None) or []
-        recipient = "、".join(recipients) if isinstance(recipients, list) else str(recipients)
-        status = getattr(message, "status", "") or ""
-        entries.append(TimelineEntry(at=at, kind="notice", title=f"通知：{getattr(message, 'subject', '') or ''}",
-                                     body=f"收件人：{recipient}" if recipient else "",
-                                     change=f"发送状态：{status}" if status else ""))
-    return entries

@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from tracker.models import (
     Assessment,
     ProgressUpdate,
@@ -102,6 +104,8 @@ def verify(session, task: Task, *, actor: User, now: datetime, assessment: str, 
         grade = Assessment(assessment)
     except ValueError:
         raise DomainError("请选择验收评价：好、较好、一般或差") from None
+    if actor is not None and _latest_closure_requester(session, task) == actor.id:
+        raise PermissionDenied("申请销号与审核销号不能是同一人，请由县委组织部其他同志审核")
     if grade in PASSING_ASSESSMENTS:
         apply(session, task, "close", actor=actor, now=now, reason=reason)
     else:
@@ -116,6 +120,13 @@ def verify(session, task: Task, *, actor: User, now: datetime, assessment: str, 
 
 def return_task(session, task: Task, *, actor: User, now: datetime, reason: str) -> Task:
     return apply(session, task, "return", actor=actor, now=now, reason=reason)
+
+
+def _latest_closure_requester(session, task: Task) -> int | None:
+    return session.scalar(
+        select(ProgressUpdate.author_id)
+        .where(ProgressUpdate.task_id == task.id, ProgressUpdate.kind == UpdateKind.CLOSURE_REQUEST)
+        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()).limit(1))
 
 
 def _roles_label(roles) -> str:

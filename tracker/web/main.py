@@ -1,11 +1,26 @@
-"""The home page sends each role to its own start page; app-wide helpers of the pages (nav links, 413)."""
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+"""The home page sends each role to its own start page; app-wide helpers of the pages (nav links, 413).
+
+Also what every task page and list shows the same way, whichever blueprint renders it: today in the county,
+a task's light, its 责任单位, its 督办等级, a file's size.
+"""
+from datetime import date
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from tracker.models import Role
+from tracker.extensions import db
+from tracker.models import EscalationLevel, Role, Task
+from tracker.models.types import utcnow
+from tracker.services.dashboard import OVERALL_UNIT_LABEL
+from tracker.services.errors import DomainError
+from tracker.services.evidence import format_size
+from tracker.services.lights import DUE_SOON_DAYS, Light, light_for
+from tracker.timeutil import local_date
 
 bp = Blueprint("main", __name__)
+
+PER_PAGE = 50  # rows on one page of a long list
 
 START_PAGES = {
     Role.SECRETARY: "secretary.tasks",
@@ -53,6 +68,48 @@ def logout_form():
 def request_too_large(_error):
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     per_file = current_app.config.get("MAX_EVIDENCE_BYTES") or 0
-    from tracker.services.evidence import format_size
-
     return render_template("auth/too_large.html", limit=format_size(limit), per_file=format_size(per_file)), 413
+
+
+def county_today() -> date:
+    """Today's date where the county is (deadlines are plain dates there)."""
+    return local_date(utcnow(), current_app.config["TIMEZONE"])
+
+
+def due_soon_days() -> int:
+    """How many days before its deadline a task turns 黄灯."""
+    return int(current_app.config.get("ESCALATION_RULES", {}).get("due_soon_days", DUE_SOON_DAYS))
+
+
+@bp.app_template_global()
+def task_light(task: Task, today: date | None = None) -> Light:
+    """The 红灯/黄灯/绿灯 of a task, the same on every page."""
+    return light_for(task, today or county_today(), due_soon_days())
+
+
+@bp.app_template_global()
+def task_unit_name(task: Task) -> str:
+    return task.unit.name if task.unit is not None and not task.is_overall else OVERALL_UNIT_LABEL
+
+
+@bp.app_template_filter("level_label")
+def level_label(level: int | None) -> str:
+    return EscalationLevel.LABELS.get(level or 0, "")
+
+
+@bp.app_template_filter("filesize")
+def filesize(size: int | None) -> str:
+    return format_size(size or 0)
+
+
+def commit_or(change, *, failed, success: str, then: str):
+    """The end of every form POST: run the one service call `change`, commit once, flash `success` and go to
+    `then`; a DomainError rolls everything back and answers failed(message) (the page again, with it)."""
+    try:
+        change()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return failed(str(error))
+    flash(success, "success")
+    return redirect(then)

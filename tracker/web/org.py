@@ -1,5 +1,5 @@
 """县委组织部: the dashboard, the task list and page with its actions, the 责任单位 page; 纪委's list."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,11 +20,10 @@ from tracker.models import (
 from tracker.models.types import utcnow
 from tracker.services import dashboard, tasks, units, workflow
 from tracker.services.access import visible_tasks
-from tracker.services.errors import DomainError
-from tracker.services.lights import light_for
-from tracker.timeutil import local_date
+from tracker.services.timeline import task_timeline
 from tracker.web import charts
 from tracker.web.guards import roles_required, task_for_view
+from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, task_light
 from tracker.web.org_forms import (
     LEVEL_CHOICES,
     OVERALL_UNIT,
@@ -45,14 +44,6 @@ def _tz() -> str:
     return current_app.config["TIMEZONE"]
 
 
-def _today():
-    return local_date(utcnow(), _tz())
-
-
-def _due_soon_days() -> int:
-    return current_app.config.get("ESCALATION_RULES", {}).get("due_soon_days", 7)
-
-
 def _reviews() -> list[Review]:
     return list(db.session.scalars(select(Review).order_by(Review.held_on.desc(), Review.id.desc())))
 
@@ -66,14 +57,14 @@ def dashboard_view():
         abort(404)
     sort = sort_arg(request.args.get("sort"))
     bucket = "month" if request.args.get("bucket") == "month" else "week"
-    today = _today()
+    today = county_today()
     totals = dashboard.overview(db.session, review_id=review_id, today=today)
     rows = dashboard.unit_rows(db.session, review_id=review_id, today=today, sort=sort,
-                               due_soon_days=_due_soon_days())
+                               due_soon_days=due_soon_days())
     series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=_tz())
     return render_template(
         "org/dashboard.html", reviews=_reviews(), review=review, totals=totals, rows=rows, sort=sort,
-        bucket=bucket, levels=EscalationLevel.LABELS,
+        bucket=bucket,
         closure_chart=charts.cumulative_line(series, title="累计已销号"),
         unit_chart=charts.unit_bars(rows, title="各责任单位销号情况"),
     )
@@ -81,15 +72,13 @@ def dashboard_view():
 
 def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
     filters = task_filters(request.args)
-    today = _today()
-    query = dashboard.filtered_tasks(base, filters, today=today)
-    page = dashboard.paginate_tasks(db.session, query, page=int_arg(request.args.get("page"), 1))
+    query = dashboard.in_ledger_order(dashboard.filtered_tasks(base, filters, today=county_today()))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_template(
         template, page=page, filters=filters, args=filter_args(request.args), endpoint=endpoint,
         reviews=_reviews(), units=dashboard.active_units(db.session), statuses=list(TaskStatus),
         types=list(TaskType), level_choices=LEVEL_CHOICES, overall_unit=OVERALL_UNIT,
-        lights={t.id: light_for(t, today, _due_soon_days()) for t in page.items},
-        discipline_view=discipline_view, levels=EscalationLevel.LABELS,
+        discipline_view=discipline_view,
     )
 
 
@@ -97,7 +86,6 @@ def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
 @roles_required(ORG)
 def tasks_view():
     return _list_page("org/tasks.html", visible_tasks(current_user), endpoint="org.tasks", discipline_view=False)
-
 
 
 @bp.get("/escalated")
@@ -109,18 +97,13 @@ def escalated():
 
 def _task_page(task: Task, errors: dict | None = None, values: dict | None = None, status: int = 200):
     read_only = current_user.role != ORG
-    extensions = db.session.scalars(
-        select(ExtensionRequest).where(ExtensionRequest.task_id == task.id).order_by(ExtensionRequest.created_at)
-    ).all()
-    evidence_endpoint = "secretary.evidence" if "secretary.evidence" in current_app.view_functions else None
+    today = county_today()
     return render_template(
-        "org/task.html", task=task, light=light_for(task, _today(), _due_soon_days()),
-        timeline=dashboard.task_timeline(db.session, task), extensions=extensions, read_only=read_only,
-        owners=[] if read_only else dashboard.owner_choices(db.session, task),
+        "org/task.html", task=task, light=task_light(task, today), timeline=task_timeline(db.session, task),
+        read_only=read_only, owners=[] if read_only else dashboard.owner_choices(db.session, task),
         actions={t.name for t in workflow.allowed_actions(current_user, task)},
-        assessments=list(Assessment), errors=errors or {}, values=values or {}, levels=EscalationLevel.LABELS,
-        overall_label=dashboard.OVERALL_UNIT_LABEL, evidence_endpoint=evidence_endpoint,
-        requested=ExtensionStatus.REQUESTED, today=_today(),
+        assessments=list(Assessment), errors=errors or {}, values=values or {},
+        requested=ExtensionStatus.REQUESTED, today=today,
     ), status
 
 
@@ -130,24 +113,30 @@ def task(task_id: int):
     return _task_page(task_for_view(task_id))
 
 
+def _submitted(prefix: str) -> dict:
+    """The form's values, keyed as the page's fields are, to show them again beside a message."""
+    return {f"{prefix}-{k}": v for k, v in request.form.items() if k != "csrf_token"}
+
+
 def _run(task_id: int, form_name: str, field_errors: dict, action, success: str):
     """Runs one service call for the task and commits, or re-renders the page with the message."""
     task_obj = task_for_view(task_id)
-    values = {f"{form_name}-{k}": v for k, v in request.form.items() if k != "csrf_token"}
+    values = _submitted(form_name)
     if field_errors:
         return _task_page(task_obj, {form_name: field_errors}, values, 400)
-    try:
-        action(task_obj)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _task_page(task_for_view(task_id), {form_name: {"_": str(error)}}, values, 400)
-    flash(success, "success")
-    return redirect(url_for("org.task", task_id=task_id))
+    return commit_or(
+        lambda: action(task_obj), success=success, then=url_for("org.task", task_id=task_id),
+        # reloaded: the rollback expired the task
+        failed=lambda message: _task_page(task_for_view(task_id), {form_name: {"_": message}}, values, 400))
 
 
 def _rules() -> dict:
     return current_app.config["ESCALATION_RULES"]
+
+
+def _field_errors(**messages) -> dict:
+    """{field: message} of the fields that have one."""
+    return {name: message for name, message in messages.items() if message}
 
 
 @bp.post("/tasks/<int:task_id>/deadline")
@@ -155,8 +144,7 @@ def _rules() -> dict:
 def set_deadline(task_id: int):
     deadline, error = date_field(request.form, "deadline", label="整改时限")
     reason, reason_error = text_field(request.form, "reason", label="调整理由", required=False)
-    errors = {k: v for k, v in (("deadline", error), ("reason", reason_error)) if v}
-    return _run(task_id, "deadline", errors, lambda t: tasks.set_deadline(
+    return _run(task_id, "deadline", _field_errors(deadline=error, reason=reason_error), lambda t: tasks.set_deadline(
         db.session, t, deadline, actor=current_user, now=utcnow(), rules=_rules(), reason=reason, tz=_tz(),
         new_cycle=t.deadline is not None and deadline is not None and deadline > t.deadline,
     ), "整改时限已更新")
@@ -170,13 +158,9 @@ def decide_extension(task_id: int, request_id: int):
         abort(404)
     decision = request.form.get("decision")
     reason, reason_error = text_field(request.form, "reason", label="驳回理由", required=decision == "refuse")
-    errors = {}
-    if decision not in ("approve", "refuse"):
-        errors["decision"] = "请选择批准或驳回"
-    if reason_error:
-        errors["reason"] = reason_error
-    form_name = f"ext{request_id}"
-    return _run(task_id, form_name, errors, lambda t: tasks.decide_extension(
+    errors = _field_errors(decision=None if decision in ("approve", "refuse") else "请选择批准或驳回",
+                           reason=reason_error)
+    return _run(task_id, f"ext{request_id}", errors, lambda t: tasks.decide_extension(
         db.session, db.session.get(ExtensionRequest, request_id), actor=current_user, now=utcnow(),
         approve=decision == "approve", reason=reason, rules=_rules(), tz=_tz(),
     ), "已批准延期申请" if decision == "approve" else "已驳回延期申请")
@@ -188,11 +172,9 @@ def verify(task_id: int):
     assessment = request.form.get("assessment", "")
     reason, reason_error = text_field(request.form, "reason", label="理由",
                                       required=assessment in (Assessment.FAIR, Assessment.POOR))
-    errors = {}
-    if assessment not in set(Assessment):
-        errors["assessment"] = "请选择验收评价：好、较好、一般或差"
-    if reason_error:
-        errors["reason"] = reason_error + "（验收评价为一般或差时任务进入二次整改）"
+    errors = _field_errors(
+        assessment=None if assessment in set(Assessment) else "请选择验收评价：好、较好、一般或差",
+        reason=reason_error and reason_error + "（验收评价为一般或差时任务进入二次整改）")
     closes = assessment in (Assessment.GOOD, Assessment.FAIRLY_GOOD)
     return _run(task_id, "verify", errors, lambda t: workflow.verify(
         db.session, t, actor=current_user, now=utcnow(), assessment=assessment, reason=reason,
@@ -203,8 +185,7 @@ def verify(task_id: int):
 @roles_required(ORG)
 def return_task(task_id: int):
     reason, reason_error = text_field(request.form, "reason", label="退回理由")
-    errors = {"reason": reason_error} if reason_error else {}
-    return _run(task_id, "return", errors, lambda t: workflow.return_task(
+    return _run(task_id, "return", _field_errors(reason=reason_error), lambda t: workflow.return_task(
         db.session, t, actor=current_user, now=utcnow(), reason=reason,
     ), "已退回，任务回到整改中")
 
@@ -214,11 +195,8 @@ def return_task(task_id: int):
 def set_owner(task_id: int):
     owner = db.session.get(User, int_arg(request.form.get("owner_id"), 0) or 0)
     reason, reason_error = text_field(request.form, "reason", label="更换理由", required=False)
-    errors = {}
-    if owner is None or not owner.active:
-        errors["owner_id"] = "请选择新的责任人"
-    if reason_error:
-        errors["reason"] = reason_error
+    errors = _field_errors(owner_id="请选择新的责任人" if owner is None or not owner.active else None,
+                           reason=reason_error)
     return _run(task_id, "owner", errors, lambda t: tasks.set_owner(
         db.session, t, owner, actor=current_user, now=utcnow(), reason=reason,
     ), "责任人已更换")
@@ -240,20 +218,14 @@ def units_view():
     return _units_page()
 
 
-
 def _unit_action(unit_id: int, form_name: str, action, success: str):
     unit = db.session.get(Unit, unit_id)
     if unit is None:
         abort(404)
-    values = {f"{form_name}{unit_id}-{k}": v for k, v in request.form.items() if k != "csrf_token"}
-    try:
-        action(unit)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _units_page({f"{form_name}{unit_id}": str(error)}, values, 400)
-    flash(success, "success")
-    return redirect(url_for("org.units"))
+    key = f"{form_name}{unit_id}"
+    values = _submitted(key)
+    return commit_or(lambda: action(unit), success=success, then=url_for("org.units"),
+                     failed=lambda message: _units_page({key: message}, values, 400))
 
 
 @bp.post("/units/<int:unit_id>/rename")

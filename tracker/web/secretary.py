@@ -3,7 +3,7 @@
 The task page and evidence downloads serve every role allowed to view the task (guards.task_for_view);
 the POST routes serve those allowed to work on it (guards.task_for_work). Anything else answers 404.
 """
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
@@ -16,28 +16,12 @@ from tracker.services import evidence as evidence_files
 from tracker.services import tasks as task_service
 from tracker.services import workflow
 from tracker.services.access import can_work_on_task, visible_tasks
-from tracker.services.errors import DomainError
-from tracker.services.lights import light_for
-from tracker.timeutil import local_date
+from tracker.services.timeline import comment_problems, task_timeline
 from tracker.web.forms import ClosureForm, ExtensionForm, PlanForm, ProgressForm
 from tracker.web.guards import roles_required, task_for_view, task_for_work
-from tracker.web.task_timeline import build_timeline, comment_problems, pending_extension
+from tracker.web.main import PER_PAGE, commit_or, task_light
 
 bp = Blueprint("secretary", __name__)
-PER_PAGE = 50
-
-
-def _today():
-    return local_date(utcnow(), current_app.config["TIMEZONE"])
-
-
-def _due_soon_days() -> int:
-    return int(current_app.config["ESCALATION_RULES"].get("due_soon_days", 7))
-
-
-@bp.app_template_filter("filesize")
-def filesize(size: int) -> str:
-    return evidence_files.format_size(size or 0)
 
 
 @bp.get("/my/tasks")
@@ -56,9 +40,7 @@ def tasks():
     counts = dict(db.session.execute(
         base.with_only_columns(Task.status, func.count()).group_by(Task.status)
     ).all())
-    today = _today()
-    rows = [(task, light_for(task, today, _due_soon_days())) for task in page.items]
-    return render_template("secretary/tasks.html", page=page, rows=rows, counts=counts, statuses=list(TaskStatus))
+    return render_template("secretary/tasks.html", page=page, counts=counts, statuses=list(TaskStatus))
 
 
 def _render_task(task: Task, status: int = 200, **forms):
@@ -75,13 +57,14 @@ def _render_task(task: Task, status: int = 200, **forms):
         if task.task_type != TaskType.ONGOING:
             task_forms["extension"] = forms.get("extension") or ExtensionForm(formdata=None)
     actions = {t.name for t in workflow.allowed_actions(current_user, task)}
+    timeline = task_timeline(db.session, task)
     return render_template(
         "secretary/task.html",
         task=task,
-        light=light_for(task, _today(), _due_soon_days()),
+        light=task_light(task),
         problems=comment_problems(db.session, task),
-        timeline=build_timeline(db.session, task),
-        pending_extension=pending_extension(db.session, task),
+        timeline=timeline,
+        pending_extension=timeline.pending_extension,
         proposals=proposals_for_task(db.session, task.id),
         forms=task_forms,
         can_request_closure="request_closure" in actions,
@@ -97,31 +80,7 @@ def task(task_id: int):
     return _render_task(task_for_view(task_id))
 
 
-def _domain_failure(task: Task, form_name: str, form, exc: DomainError, written=()):
-    db.session.rollback()
-    evidence_files.discard(list(written))
-    task = task_for_view(task.id)  # reloaded after the rollback expired it
-    return _render_task(task, 400, **{form_name: form, "error": str(exc), "error_form": form_name})
-
-
-@bp.post("/tasks/<int:task_id>/plan")
-@login_required
-def submit_plan(task_id: int):
-    task = task_for_work(task_id)
-    form = PlanForm()
-    if not form.validate_on_submit():
-        return _render_task(task, 400, plan=form)
-    try:
-        task_service.submit_plan(db.session, task, actor=current_user, now=utcnow(), measures=form.measures.data,
-                                 responsible_person=form.responsible_person.data)
-        db.session.commit()
-    except DomainError as exc:
-        return _domain_failure(task, "plan", form, exc)
-    flash("整改措施已提交", "success")
-    return redirect(url_for("secretary.task", task_id=task.id))
-
-
-def _checked_files(form, field):
+def _checked_files(field):
     checked, errors = evidence_files.check_uploads(
         field.data, max_bytes=int(current_app.config["MAX_EVIDENCE_BYTES"]))
     if errors:
@@ -129,28 +88,48 @@ def _checked_files(form, field):
     return checked, errors
 
 
-def _save_with_evidence(task: Task, form_name: str, form, field, create_update, success: str):
-    """Checks the files, runs the service, stores the files, commits once; nothing is kept on any failure."""
+def _submit(task: Task, form_name: str, form, change, success: str, files=None):
+    """Checks the form (and its files), runs the one service call change(now), stores the files, commits once;
+    nothing is kept, in the database or on disk, on any failure."""
     if not form.validate_on_submit():
         return _render_task(task, 400, **{form_name: form})
-    checked, errors = _checked_files(form, field)
-    if errors:
-        return _render_task(task, 400, **{form_name: form})
+    checked = []
+    if files is not None:
+        checked, errors = _checked_files(files)
+        if errors:
+            return _render_task(task, 400, **{form_name: form})
     now, written = utcnow(), []
+
+    def run():
+        update = change(now)
+        if files is not None:
+            _rows, stored = evidence_files.attach(
+                db.session, checked, task=task, update=update, actor=current_user, now=now,
+                directory=evidence_files.upload_dir(current_app.config))
+            written.extend(stored)
+
+    def failed(message: str):
+        evidence_files.discard(written)
+        reloaded = task_for_view(task.id)  # the rollback expired it
+        return _render_task(reloaded, 400, **{form_name: form, "error": message, "error_form": form_name})
+
     try:
-        update = create_update(now)
-        _rows, written = evidence_files.attach(
-            db.session, checked, task=task, update=update, actor=current_user, now=now,
-            directory=evidence_files.upload_dir(current_app.config))
-        db.session.commit()
-    except DomainError as exc:
-        return _domain_failure(task, form_name, form, exc, written)
+        return commit_or(run, failed=failed, success=success, then=url_for("secretary.task", task_id=task.id))
     except Exception:
         db.session.rollback()
         evidence_files.discard(written)
         raise
-    flash(success, "success")
-    return redirect(url_for("secretary.task", task_id=task.id))
+
+
+@bp.post("/tasks/<int:task_id>/plan")
+@login_required
+def submit_plan(task_id: int):
+    task = task_for_work(task_id)
+    form = PlanForm()
+    return _submit(task, "plan", form, lambda now: task_service.submit_plan(
+        db.session, task, actor=current_user, now=now, measures=form.measures.data,
+        responsible_person=form.responsible_person.data,
+    ), "整改措施已提交")
 
 
 @bp.post("/tasks/<int:task_id>/updates")
@@ -158,10 +137,9 @@ def _save_with_evidence(task: Task, form_name: str, form, field, create_update, 
 def post_update(task_id: int):
     task = task_for_work(task_id)
     form = ProgressForm()
-    return _save_with_evidence(
-        task, "progress", form, form.files,
-        lambda now: task_service.post_progress(db.session, task, actor=current_user, now=now, body=form.body.data),
-        "整改进展已提交")
+    return _submit(task, "progress", form, lambda now: task_service.post_progress(
+        db.session, task, actor=current_user, now=now, body=form.body.data,
+    ), "整改进展已提交", files=form.files)
 
 
 @bp.post("/tasks/<int:task_id>/closure")
@@ -169,11 +147,9 @@ def post_update(task_id: int):
 def request_closure(task_id: int):
     task = task_for_work(task_id)
     form = ClosureForm()
-    return _save_with_evidence(
-        task, "closure", form, form.closure_files,
-        lambda now: workflow.request_closure(db.session, task, actor=current_user, now=now,
-                                             summary=form.summary.data),
-        "销号申请已提交，等待县委组织部审核")
+    return _submit(task, "closure", form, lambda now: workflow.request_closure(
+        db.session, task, actor=current_user, now=now, summary=form.summary.data,
+    ), "销号申请已提交，等待县委组织部审核", files=form.closure_files)
 
 
 @bp.post("/tasks/<int:task_id>/extension")
@@ -181,17 +157,10 @@ def request_closure(task_id: int):
 def request_extension(task_id: int):
     task = task_for_work(task_id)
     form = ExtensionForm()
-    if not form.validate_on_submit():
-        return _render_task(task, 400, extension=form)
-    try:
-        task_service.request_extension(db.session, task, actor=current_user, now=utcnow(),
-                                       new_deadline=form.new_deadline.data, reason=form.reason.data,
-                                       tz=current_app.config["TIMEZONE"])
-        db.session.commit()
-    except DomainError as exc:
-        return _domain_failure(task, "extension", form, exc)
-    flash("延期申请已提交，等待县委组织部审批", "success")
-    return redirect(url_for("secretary.task", task_id=task.id))
+    return _submit(task, "extension", form, lambda now: task_service.request_extension(
+        db.session, task, actor=current_user, now=now, new_deadline=form.new_deadline.data,
+        reason=form.reason.data, tz=current_app.config["TIMEZONE"],
+    ), "延期申请已提交，等待县委组织部审批")
 
 
 @bp.get("/evidence/<int:evidence_id>")

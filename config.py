@@ -84,6 +84,8 @@ class Config:
         "TRACKER_SCHEDULER_LOCK_FILE", str(BASE_DIR / "instance" / "scheduler.lock")
     )
     NOTICE_HOUR = _env_int("TRACKER_NOTICE_HOUR", 9)
+    # Notices go out on working days between NOTICE_HOUR and NOTICE_END_HOUR, never at night.
+    NOTICE_END_HOUR = _env_int("TRACKER_NOTICE_END_HOUR", 18)
     ESCALATION_RULES = {
         "remind_before_workdays": [5, 2, 0],
         "overdue_urge_after_workdays": 1,

@@ -9,19 +9,13 @@ then and records the ones it jumped over (a scheduler back after days sends one 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from config import Config
 from tracker.models import TaskType
 from tracker.notify.calendar import WorkCalendar
 from tracker.timeutil import at_local, local_datetime
 
-DEFAULT_RULES = {
-    "remind_before_workdays": [5, 2, 0],
-    "overdue_urge_after_workdays": 1,
-    "level1_after_workdays": 5,
-    "level2_after_workdays": 10,
-    "level3_after_workdays": 20,
-    "unit_overdue_threshold": 3,
-    "ongoing_report_every_months": 1,
-}
+# config.py is the one source of the rules; these fill keys an old snapshot or a partial config lacks.
+DEFAULT_RULES = Config.ESCALATION_RULES
 
 RULE_LABELS = {"remind": "提醒", "urge": "催办", "level1": "督办", "level2": "约谈", "level3": "通报",
                "ongoing": "进展报告提醒"}

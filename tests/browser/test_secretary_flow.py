@@ -49,7 +49,7 @@ def test_secretary_works_a_task_to_closure_request(app, db, live_server, mobile_
     page.fill("textarea[name=summary]", "问题已全部整改到位")
     with page.expect_navigation():
         page.click("#closure button[type=submit]")
-    page.wait_for_selector(".flash-success:has-text('销号申请已提交')")
+    page.wait_for_selector(".flash-success:has-text('已申请销号')")
     assert "待销号审核" in page.inner_text(".facts")
     assert page.locator("#closure").count() == 0
     assert _no_horizontal_scroll(page)

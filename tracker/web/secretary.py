@@ -149,7 +149,7 @@ def request_closure(task_id: int):
     form = ClosureForm()
     return _submit(task, "closure", form, lambda now: workflow.request_closure(
         db.session, task, actor=current_user, now=now, summary=form.summary.data,
-    ), "销号申请已提交，等待县委组织部审核", files=form.closure_files)
+    ), "已申请销号，等待县委组织部审核销号", files=form.closure_files)
 
 
 @bp.post("/tasks/<int:task_id>/extension")

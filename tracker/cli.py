@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from tracker.extensions import db
-from tracker.models import Role, TaskType, Unit, User
+from tracker.models import Role, TaskType, Unit
 from tracker.models.types import utcnow
 from tracker.parser import ParseError, parse_document, read_document
 

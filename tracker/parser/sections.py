@@ -22,7 +22,7 @@ UNIT_HEADING_RE = re.compile(
     rf"(?P<rest>.*)$"
 )
 # What may follow "述职" on a heading line: nothing, a note in brackets, or the start of the comment.
-_HEADING_REST_RE = re.compile(rf"^\s*[。.！!；;]?\s*(?:[（(][^）)]{{0,30}}[）)]\s*[。.]?)?\s*(?P<more>(?:[※＊*]|[【\[〔]?\s*点评).*)?$")
+_HEADING_REST_RE = re.compile(r"^\s*[。.！!；;]?\s*(?:[（(][^）)]{0,30}[）)]\s*[。.]?)?\s*(?P<more>(?:[※＊*]|[【\[〔]?\s*点评).*)?$")
 
 
 @dataclass

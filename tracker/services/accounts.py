@@ -1,25 +1,18 @@
-"""Accounts: users, passwords (scrypt, through Werkzeug), login throttling, invitations and resets.
-
-Throttling counts failures per account name and per client address. The address is request.remote_addr;
-behind a reverse proxy set PROXY_FIX_X_FOR (the number of proxies) so that create_app installs
-werkzeug's ProxyFix and remote_addr is the real client, not the proxy: otherwise every user shares
-the proxy's address and one attacker locks out the whole county.
-"""
+"""Accounts: users, passwords (scrypt, through Werkzeug), login (throttled: see throttle.py), invitations
+and resets."""
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.models import Role, Unit, User
 from tracker.models.accounts import AccountToken, LoginThrottle
-from tracker.services import audit
+from tracker.services import audit, throttle
+from tracker.services.throttle import ThrottleRules  # noqa: F401  (views use accounts.ThrottleRules)
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.timeutil import cn_datetime
 
 MIN_PASSWORD_LENGTH = 8
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -85,43 +78,6 @@ class LoginLocked(DomainError):
 INVALID_LOGIN_MESSAGE = "用户名（或邮箱）或密码错误"
 
 
-@dataclass(frozen=True)
-class ThrottleRules:
-    max_failures: int  # per account name
-    lock_minutes: int
-    max_ip_failures: int  # per client address: higher, since a whole office may share one address
-    timezone: str | None = None  # for the unlock time shown to a locked-out address
-
-    @classmethod
-    def from_config(cls, config) -> "ThrottleRules":
-        max_failures = int(config.get("LOGIN_MAX_FAILURES", 5))
-        return cls(max_failures=max_failures, lock_minutes=int(config.get("LOGIN_LOCK_MINUTES", 15)),
-                   max_ip_failures=int(config.get("LOGIN_MAX_FAILURES_PER_IP", max_failures * 4)),
-                   timezone=config.get("TIMEZONE"))
-
-    @property
-    def lock(self) -> timedelta:
-        return timedelta(minutes=self.lock_minutes)
-
-    def locked_message(self) -> str:
-        # The same words whether or not the account exists.
-        return f"登录失败次数过多，已暂时锁定，请{self.lock_minutes}分钟后再试"
-
-    def address_locked_message(self, until: datetime) -> str:
-        # Says nothing about any account: only that this address is refused, and until when.
-        return f"登录失败次数过多，您所在网络地址已暂时锁定，将于{cn_datetime(until, self.timezone)}解除，请届时再试"
-
-
-_DUMMY_HASH: list[str] = []
-
-
-def _spend_password_check(password: str) -> None:
-    """Checks against a throwaway hash so an unknown name costs as much time as a known one."""
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
-    check_password_hash(_DUMMY_HASH[0], password or "")
-
-
 def find_login_user(session, identifier: str) -> User | None:
     identifier = (identifier or "").strip()
     if not identifier:
@@ -131,64 +87,6 @@ def find_login_user(session, identifier: str) -> User | None:
     )
 
 
-def _throttle_keys(user: User | None, identifier: str, ip: str | None) -> list[tuple[str, str, str]]:
-    account_key = f"user:{user.id}" if user is not None else "name:" + (identifier or "").strip().lower()[:200]
-    return [("account", account_key, "max_failures"), ("ip", (ip or "unknown")[:100], "max_ip_failures")]
-
-
-def _locked_until(session, scope: str, key: str, now: datetime) -> datetime | None:
-    return session.scalar(
-        select(LoginThrottle.locked_until)
-        .where(LoginThrottle.scope == scope, LoginThrottle.key == key, LoginThrottle.locked_until > now)
-    )
-
-
-def _forget_old_failures(session, now: datetime, window: timedelta) -> None:
-    """Deletes counters nobody has failed on for a whole window and that lock nothing.
-
-    Runs on every attempt; the table stays small because of it, so the DELETE needs no index. Without
-    it, password spraying over made-up names would grow login_throttle without bound.
-    """
-    cutoff = now - window
-    session.execute(
-        delete(LoginThrottle)
-        .where(LoginThrottle.last_failure_at < cutoff,
-               or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _count_failure(session, scope: str, key: str, *, now: datetime, limit: int, lock: timedelta) -> bool:
-    """Atomically adds one failure (UPDATE … failures + 1, safe across workers); True when now locked."""
-    where = (LoginThrottle.scope == scope, LoginThrottle.key == key)
-    window_start = now - lock
-    for _attempt in range(2):  # a second time if another worker's clean-up deleted the row meanwhile
-        if session.scalar(select(LoginThrottle.id).where(*where)) is None:
-            try:
-                with session.begin_nested():
-                    session.add(LoginThrottle(scope=scope, key=key, failures=0))
-            except IntegrityError:
-                pass  # another worker created it first: the UPDATE below counts on its row
-        counted = session.execute(
-            update(LoginThrottle).where(*where).values(
-                # Failures older than the lock period are forgiven: counting starts again.
-                failures=case(
-                    (or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at <= window_start), 1),
-                    else_=LoginThrottle.failures + 1,
-                ),
-                last_failure_at=now,
-            ).execution_options(synchronize_session=False)
-        ).rowcount
-        if counted:
-            break
-    failures = session.scalar(select(LoginThrottle.failures).where(*where)) or 0
-    if failures >= limit:
-        session.execute(update(LoginThrottle).where(*where).values(locked_until=now + lock)
-                        .execution_options(synchronize_session=False))
-        return True
-    return False
-
-
 def authenticate(session, *, identifier: str, password: str, ip: str | None, now: datetime,
                  rules: ThrottleRules) -> User:
     """The user for this name (or email) and password, or InvalidLogin / LoginLocked.
@@ -196,21 +94,21 @@ def authenticate(session, *, identifier: str, password: str, ip: str | None, now
     Failures are counted even when they raise: the caller commits in both cases. A locked address is
     refused even with the right password: otherwise guessing would simply go on from that address.
     """
-    _forget_old_failures(session, now, rules.lock)
+    throttle.forget_old_failures(session, now, rules.lock)
     user = find_login_user(session, identifier)
-    (_, account_key, _), (_, ip_key, _) = keys = _throttle_keys(user, identifier, ip)
-    ip_until = _locked_until(session, "ip", ip_key, now)
+    (_, account_key, _), (_, ip_key, _) = keys = throttle.throttle_keys(user, identifier, ip)
+    ip_until = throttle.locked_until(session, "ip", ip_key, now)
     if ip_until is not None:
         raise LoginLocked(rules.address_locked_message(ip_until))
-    if _locked_until(session, "account", account_key, now) is not None:
+    if throttle.locked_until(session, "account", account_key, now) is not None:
         raise LoginLocked(rules.locked_message())
     if user is None:
-        _spend_password_check(password)
+        throttle.spend_password_check(password)
         ok = False
     else:
         ok = verify_password(user, password or "")
     if not ok:
-        locked = {scope: _count_failure(session, scope, key, now=now, limit=getattr(rules, limit), lock=rules.lock)
+        locked = {scope: throttle.count_failure(session, scope, key, now=now, limit=getattr(rules, limit), lock=rules.lock)
                   for scope, key, limit in keys}
         if locked["ip"]:
             raise LoginLocked(rules.address_locked_message(now + rules.lock))
@@ -295,7 +193,7 @@ def reset_recipient(session, identifier: str, *, ip: str | None, now: datetime, 
     Runs the same queries and the same hashing whatever the answer, so the time taken does not tell
     whether the account exists; the caller shows one message either way.
     """
-    _forget_old_failures(session, now, max(rules.lock, RESET_INTERVAL))
+    throttle.forget_old_failures(session, now, max(rules.lock, RESET_INTERVAL))
     user = find_login_user(session, identifier)
     recent = session.scalar(
         select(func.count()).select_from(AccountToken)
@@ -303,8 +201,8 @@ def reset_recipient(session, identifier: str, *, ip: str | None, now: datetime, 
                AccountToken.purpose == AccountToken.PASSWORD_RESET, AccountToken.created_at > now - RESET_INTERVAL)
     )
     ip_key = (ip or "unknown")[:100]
-    address_locked = _locked_until(session, "reset", ip_key, now) is not None
-    _count_failure(session, "reset", ip_key, now=now, limit=rules.max_ip_failures, lock=RESET_INTERVAL)
+    address_locked = throttle.locked_until(session, "reset", ip_key, now) is not None
+    throttle.count_failure(session, "reset", ip_key, now=now, limit=rules.max_ip_failures, lock=RESET_INTERVAL)
     if user is None or not user.active or not user.email or recent or address_locked:
         # What issue_token spends on a real link: its UPDATE and the token's hashing.
         _revoke_links(session, -1, now=now, purpose=AccountToken.PASSWORD_RESET)

@@ -80,9 +80,9 @@ class Config:
     SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("TRACKER_HEARTBEAT_SECONDS") or 10)
     # How often a waiting scheduler tries to take over from the leader.
     SCHEDULER_LEADER_POLL_SECONDS = float(os.environ.get("TRACKER_LEADER_POLL_SECONDS") or 5)
-    SCHEDULER_LOCK_FILE = os.environ.get(
-        "TRACKER_SCHEDULER_LOCK_FILE", str(BASE_DIR / "instance" / "scheduler.lock")
-    )
+    # Empty: the SQLite scheduler lock sits beside the database file (<db>.scheduler.lock), so two
+    # databases never share a lock and one database never has two leaders.
+    SCHEDULER_LOCK_FILE = os.environ.get("TRACKER_SCHEDULER_LOCK_FILE", "")
     NOTICE_HOUR = _env_int("TRACKER_NOTICE_HOUR", 9)
     # Notices go out on working days between NOTICE_HOUR and NOTICE_END_HOUR, never at night.
     NOTICE_END_HOUR = _env_int("TRACKER_NOTICE_END_HOUR", 18)

@@ -11,30 +11,45 @@ from tracker.notify.calendar import WorkCalendar
 from tracker.notify.delivery import DeliveryResult, deliver
 from tracker.notify.digest import enqueue_weekly_digests
 from tracker.notify.lock import touch_lease
-from tracker.notify.scan import ScanResult, run_scan
-from tracker.timeutil import local_date, local_datetime
+from tracker.notify.rules import in_sending_window
+from tracker.notify.scan import Scanner, ScanResult
+from tracker.timeutil import local_datetime
 
 log = logging.getLogger("tracker.jobs")
 SCAN_ATTEMPTS = 3
 
 
 def scan_job(now: datetime | None = None, holder: str = "tick") -> ScanResult:
-    """One scan, committed as one transaction. A concurrent scan that wrote the same keys first makes
-    ours fail on the unique key: then we roll back and look again (and find nothing left to do)."""
+    """One scan, committed one page of tasks at a time (then the unit check), each page all or nothing.
+    A concurrent scan that wrote the same keys first makes our page fail on the unique key: then we roll
+    that page back and read it again (its tasks the other scan handled are no longer due)."""
     now = now or utcnow()
+    scanner = Scanner(db.session, now=now, holder=holder)
+    total, after_id = ScanResult(), 0
+    while after_id is not None:
+        page, after_id = _in_transaction(lambda: scanner.page(after_id))
+        total.merge(page)
+    total.merge(_in_transaction(scanner.units))
+    if total.notices or total.level_changes or total.units:
+        log.info("扫描完成：检查%d项，通知%d条，升级%d项，跳过%d条", total.checked, total.notices,
+                 total.level_changes, total.skipped)
+    return total
+
+
+def _in_transaction(step):
     for attempt in range(1, SCAN_ATTEMPTS + 1):
         try:
-            result = run_scan(db.session, now=now, holder=holder)
+            result = step()
             db.session.commit()
-            if result.notices or result.level_changes or result.units:
-                log.info("扫描完成：检查%d项，通知%d条，升级%d项，跳过%d条", result.checked, result.notices,
-                         result.level_changes, result.skipped)
             return result
         except (IntegrityError, OperationalError):
             db.session.rollback()
             if attempt == SCAN_ATTEMPTS:
                 raise
             log.warning("扫描与另一进程冲突，重试（第%d次）", attempt)
+        except BaseException:
+            db.session.rollback()  # nothing of the failed page remains; the pages before it are committed
+            raise
     raise AssertionError("unreachable")
 
 
@@ -58,10 +73,8 @@ def digest_job(now: datetime | None = None) -> int:
     so it is safe to run every hour, and a scheduler down on Monday still sends it that week)."""
     now = now or utcnow()
     config = current_app.config
-    today = local_date(now, config.get("TIMEZONE"))
-    if local_datetime(now, config.get("TIMEZONE")).hour < int(config.get("NOTICE_HOUR", 9)):
-        return 0
-    if not WorkCalendar.load(db.session).is_workday(today):
+    if not in_sending_window(local_datetime(now, config.get("TIMEZONE")), int(config.get("NOTICE_HOUR", 9)),
+                             int(config.get("NOTICE_END_HOUR", 18)), WorkCalendar.load(db.session)):
         return 0
     added = enqueue_weekly_digests(db.session, now)
     db.session.commit()

@@ -26,9 +26,16 @@ def test_a_year_nobody_knows_falls_back_to_weekends_and_is_reported():
     calendar = WorkCalendar()
     assert calendar.missing_years([2026, 2027]) == [2027]
     assert not calendar.is_workday(date(2027, 1, 2)) and calendar.is_workday(date(2027, 1, 1))  # a Friday
+    # One pasted date overrides that day but does not make 2027 count as entered.
     table = WorkCalendar({date(2027, 1, 1): False, date(2027, 2, 20): True})
-    assert table.missing_years([2026, 2027]) == []
+    assert table.missing_years([2026, 2027]) == [2027] and table.partial_years == {2027}
     assert not table.is_workday(date(2027, 1, 1)) and table.is_workday(date(2027, 2, 20))
+    # A schedule with the 春节 and 国庆 holidays does.
+    schedule = {date(2027, 1, 1): False, **{date(2027, 2, d): False for d in range(6, 14)},
+                date(2027, 2, 20): True, **{date(2027, 10, d): False for d in range(1, 8)}}
+    assert WorkCalendar(schedule).missing_years([2026, 2027]) == []
+    without_national_day = {d: w for d, w in schedule.items() if d.month != 10}
+    assert WorkCalendar(without_national_day).missing_years([2027]) == [2027]
 
 
 def test_table_overrides_the_package():

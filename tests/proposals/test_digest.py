@@ -122,3 +122,18 @@ def test_digests_reach_a_real_smtp_server_once(app, setup, smtp_server):
     secretary_mail = next(m for m in digests if m["rcpt"] == ["sec-a@example.test"])["message"]
     body = secretary_mail.get_body(("plain",)).get_content()
     assert "甲书记同志" in body and "http://tracker.test/" in body
+
+
+def test_digest_wording_week_and_proposed_levels(app, setup):
+    """The week as people say it, and 约谈/通报 shown as proposals until the organization department decides."""
+    from tracker.notify.digest import week_text
+
+    session = setup["session"]
+    assert week_text(date(2026, 12, 16)) == "2026年第51周（2026年12月14日至2026年12月20日）"
+    enqueue_weekly_digests(session, MONDAY)
+    rows = digest_rows(session)
+    org_row = next(r for k, r in rows.items() if k.startswith("digest:org:") and ":user:" in k)
+    assert "2026年第17周" in org_row.body_text and "W17" not in org_row.body_text + org_row.body_html
+    b_row = rows[f"digest:secretary:2026-W17:user:{setup['sec_b'].id}"]
+    assert "通报建议（待决定）" in b_row.body_text and "，通报\n" not in b_row.body_text
+    assert "通报建议（待决定）" in b_row.body_html

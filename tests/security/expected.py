@@ -141,6 +141,9 @@ CASES = [
          takes_a_id=True, data=lambda w: {"owner_id": str(w.a.deputy.id), "reason": "分工调整"}),
     Case("verify", "org.verify", "POST", lambda w: f"/org/tasks/{w.a.awaiting_verify.id}/verify", only(302, "org"),
          takes_a_id=True, data=lambda w: {"assessment": "好"}),
+    # 回头看 reopens the task `verify` has just closed (walked in this order).
+    Case("reopen", "org.reopen", "POST", lambda w: f"/org/tasks/{w.a.awaiting_verify.id}/reopen", only(302, "org"),
+         takes_a_id=True, data=lambda w: {"reason": "回头看发现问题反弹", "new_deadline": _deadline(w, 30)}),
     Case("return", "org.return_task", "POST", lambda w: f"/org/tasks/{w.a.awaiting_return.id}/return",
          only(302, "org"), takes_a_id=True, data=lambda w: {"reason": "佐证材料不足"}),
     Case("units", "org.units", "GET", lambda w: "/org/units", only(200, "org", "admin")),
@@ -164,10 +167,14 @@ CASES = [
          only(200, "org", "sec_a"), takes_a_id=True),
     # --- notices, outbox, holidays ----------------------------------------------------------------------------
     Case("my_notices", "notify.my_notices", "GET", lambda w: "/notify/notices", everyone(200, anon=LOGIN)),
-    # The signed link in the mail is the credential of 签收 (public, see review finding 19).
-    Case("ack_page", "notify.acknowledge", "GET", lambda w: f"/notify/ack/{w.a.ack_token}", everyone(200)),
-    Case("ack", "notify.acknowledge", "POST", lambda w: f"/notify/ack/{w.a.ack_token}", everyone(302),
-         data=lambda w: {}),
+    # The signed link shows the notice to whoever holds it (anonymous: with a login link); only its owner,
+    # logged in, signs it (review of issue 4, finding 6). Another unit's task answers 404 as everywhere.
+    Case("ack_page", "notify.acknowledge", "GET", lambda w: f"/notify/ack/{w.a.ack_token}",
+         only(200, "sec_a", "org", "disc", anon=200), takes_a_id=True),
+    Case("ack", "notify.acknowledge", "POST", lambda w: f"/notify/ack/{w.a.ack_token}", only(302, "sec_a"),
+         takes_a_id=True, data=lambda w: {}),
+    Case("outbox_detail", "notify.outbox_detail", "GET", lambda w: f"/notify/outbox/{w.a.failed_mail.id}",
+         only(200, "org"), takes_a_id=True),
     Case("outbox", "notify.outbox", "GET", lambda w: "/notify/outbox?status=failed", only(200, "org")),
     Case("outbox_retry", "notify.outbox_retry", "POST", lambda w: f"/notify/outbox/{w.a.failed_mail.id}/retry",
          only(302, "org"), takes_a_id=True, data=lambda w: {}),

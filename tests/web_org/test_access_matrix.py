@@ -65,6 +65,7 @@ def post_case(name, w):
         "deadline": (f"/org/tasks/{w.overdue.id}/deadline", {"deadline": (today() + timedelta(days=40)).isoformat()}),
         "verify": (f"/org/tasks/{w.awaiting.id}/verify", {"assessment": "好"}),
         "return": (f"/org/tasks/{w.awaiting.id}/return", {"reason": "佐证材料不足"}),
+        "reopen": (f"/org/tasks/{w.closed.id}/reopen", {"reason": "回头看发现问题反弹"}),
         "owner": (f"/org/tasks/{w.awaiting.id}/owner", {"owner_id": str(w.users["deputy"].id),
                                                         "reason": "核对"}),
         "rename": (f"/org/units/{w.unit_a.id}/rename", {"name": "青山镇人民政府"}),
@@ -74,7 +75,8 @@ def post_case(name, w):
     }[name]
 
 
-POST_ALLOWED = {"deadline": {"org_dept"}, "verify": {"org_dept"}, "return": {"org_dept"}, "owner": {"org_dept"},
+POST_ALLOWED = {"deadline": {"org_dept"}, "verify": {"org_dept"}, "return": {"org_dept"}, "reopen": {"org_dept"},
+                "owner": {"org_dept"},
                 "rename": {"org_dept", "admin"}, "merge": {"org_dept", "admin"}, "import": {"org_dept"},
                 "preview": set()}  # an unknown token is 404 for everyone
 

@@ -224,3 +224,48 @@ def test_every_reason_field_keeps_its_text_and_shows_its_message(client, db, wor
     html = refused(client, db, f"/org/tasks/{world.awaiting.id}/return", {"reason": ""}, world.awaiting.id,
                    "请填写退回理由")
     assert html.index("请填写退回理由") > html.index('id="return-reason"')
+
+
+def _past_deadline(db, task_id, days=3):
+    row = db.session.get(Task, task_id)
+    row.deadline = today() - timedelta(days=days)
+    db.session.commit()
+
+
+def test_second_round_after_the_deadline_requires_a_new_deadline(client, db, world):
+    _past_deadline(db, world.awaiting.id)
+    login(client, "zzb")
+    page = client.get(f"/org/tasks/{world.awaiting.id}").get_data(as_text=True)
+    assert "新的整改时限（原整改时限已过，必填）" in page
+    refused(client, db, f"/org/tasks/{world.awaiting.id}/verify", {"assessment": "差", "reason": "整改流于形式"},
+            world.awaiting.id, "请填写新的整改时限（原整改时限已过，须重新设定）")
+    refused(client, db, f"/org/tasks/{world.awaiting.id}/return", {"reason": "材料不全"},
+            world.awaiting.id, "请填写新的整改时限")
+    refused(client, db, f"/org/tasks/{world.awaiting.id}/return",
+            {"reason": "材料不全", "new_deadline": (today() - timedelta(days=1)).isoformat()},
+            world.awaiting.id, "新的整改时限不能早于今天")
+    new = today() + timedelta(days=20)
+    response = post(client, f"/org/tasks/{world.awaiting.id}/verify",
+                    {"assessment": "差", "reason": "整改流于形式", "new_deadline": new.isoformat()}, world.awaiting.id)
+    assert response.status_code == 302
+    back = task(db, world.awaiting.id)
+    assert (back.status, back.deadline, back.reminder_cycle, back.round) == (TaskStatus.IN_PROGRESS, new, 2, 2)
+    fields = set(db.session.scalars(select(AuditEvent.field).where(AuditEvent.entity_id == back.id)))
+    assert {"deadline", "reminder_cycle", "status", "round", "assessment"} <= fields
+
+
+def test_reopen_by_lookback_restarts_the_reminders(client, db, world):
+    _past_deadline(db, world.closed.id)
+    login(client, "zzb")
+    page = client.get(f"/org/tasks/{world.closed.id}").get_data(as_text=True)
+    assert 'id="reopen-form"' in page
+    refused(client, db, f"/org/tasks/{world.closed.id}/reopen", {"reason": "回头看发现反弹"}, world.closed.id,
+            "请填写新的整改时限")
+    new = today() + timedelta(days=30)
+    response = post(client, f"/org/tasks/{world.closed.id}/reopen",
+                    {"reason": "回头看发现反弹", "new_deadline": new.isoformat()}, world.closed.id)
+    assert response.status_code == 302
+    back = task(db, world.closed.id)
+    assert (back.status, back.deadline, back.reminder_cycle, back.round, back.closed_at) == (
+        TaskStatus.IN_PROGRESS, new, 2, 2, None)
+    assert back.next_check_at is not None

@@ -58,11 +58,37 @@ class OutboxMessage(db.Model):
         # The delivery claim reads (status, next_attempt_at) only.
         Index("ix_outbox_message_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_message_created", "created_at"),
+        # The outbox page: counts per status and the tabs' sort orders (sent by sent_at, others by id).
+        Index("ix_outbox_message_status_sent", "status", "sent_at"),
+        Index("ix_outbox_message_status_id", "status", "id"),
     )
 
     @property
     def status_label(self) -> str:
         return OutboxStatus.LABELS.get(self.status, self.status)
+
+
+class DigestMember(db.Model):
+    """Which notices a day's digest mail carries. A notice To A with Cc B sits in A's and in B's digest."""
+
+    __tablename__ = "outbox_digest_member"
+
+    digest_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), primary_key=True, index=True)
+
+
+class MailDay(db.Model):
+    """The one mail an address gets on a local day (a notice sent as it is, or that day's digest).
+
+    The primary key is the rule "one mail per recipient address per day": a later notice for the address
+    joins that mail while it is still pending, or waits for the next working day's digest.
+    """
+
+    __tablename__ = "outbox_mail_day"
+
+    address: Mapped[str] = mapped_column(String(200), primary_key=True)  # lower-cased
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
 
 
 class Notice(db.Model):

@@ -1,11 +1,17 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
 from tracker.models.enums import ExtensionStatus, TaskStatus, TaskType
 from tracker.models.types import UTCDateTime, utcnow
+
+
+# Open (closed_at is NULL exactly while the task is not 已销号), notified, latest notice not 签收. No
+# bound constants in it, so SQLite's planner can match the query's WHERE against the partial index.
+UNACKNOWLEDGED_SQL = ("closed_at IS NULL AND last_notice_at IS NOT NULL"
+                      " AND (acknowledged_at IS NULL OR acknowledged_at < last_notice_at)")
 
 
 class Task(db.Model):
@@ -48,6 +54,9 @@ class Task(db.Model):
     notice_stage: Mapped[str | None] = mapped_column(String(60))
     # Idempotency key of the latest notice: 签收 through its link marks the task acknowledged.
     last_notice_key: Mapped[str | None] = mapped_column(String(200))
+    # Local date the current reminder cycle began (deadline set, 延期 approved, 退回/回头看 with a new
+    # 整改时限). Milestones dated before it belong to an earlier cycle: the scan never catches up on them.
+    cycle_started_on: Mapped[date | None] = mapped_column(Date)
 
     review = relationship("Review")
     comment = relationship("Comment")
@@ -63,6 +72,10 @@ class Task(db.Model):
         Index("ix_task_review_ledger", "review_id", "ledger_position"),
         Index("ix_task_status_deadline", "status", "deadline"),
         Index("ix_task_level", "escalation_level"),
+        # 已提醒未签收 on the dashboard: a partial index holding exactly the rows of that predicate
+        # (tracker.notify.summary.unacknowledged_filter, which must stay textually identical).
+        Index("ix_task_unacknowledged", "last_notice_at", "id",
+              postgresql_where=text(UNACKNOWLEDGED_SQL), sqlite_where=text(UNACKNOWLEDGED_SQL)),
     )
 
     @property

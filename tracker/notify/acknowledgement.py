@@ -1,6 +1,10 @@
-"""签收: every notice mail carries a signed link; opening it and confirming marks the notice received.
+"""签收: every notice mail carries a signed link; its owner opens it, logs in, and confirms.
 
-The token names the notice's idempotency key only; it grants nothing but confirming that notice.
+The token names the notice's idempotency key only, and grants nothing by itself: the same mail also goes to
+copied people (the organization department's contact, 督办 digests), so signing requires being logged in
+as the one the notice is meant for — the task's owner for a task notice actually sent to the owner, or
+for other notices a user the notice was sent to. Anyone else who opens the link sees the notice and a
+login link. The audit names the signer.
 """
 from datetime import datetime
 
@@ -47,21 +51,42 @@ def find_notice(session, key: str):
     return task, row, notices
 
 
-def acknowledge(session, key: str, *, now: datetime, actor=None) -> bool:
-    """Marks the notice's in-app copies and, when it is the task's latest notice, the task. Returns True
-    when something changed (a second click changes nothing)."""
+def signer_ids(task, notices) -> set[int]:
+    """Who may sign: for a task notice the owner, and only when the notice was sent to the owner (a 约谈/
+    通报 notice to the organization department is not the owner's to sign); otherwise its recipient users."""
+    recipients = {n.user_id for n in notices}
+    if task is not None:
+        return {task.owner_id} & recipients if task.owner_id is not None else set()
+    return recipients
+
+
+def may_sign(user, task, notices) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.id in signer_ids(task, notices)
+
+
+def acknowledge(session, key: str, *, now: datetime, actor) -> bool:
+    """The actor signs their own copy of the notice and, when it is the task's latest notice to its owner,
+    the task. Returns True when something changed (a second click changes nothing). The caller has
+    checked may_sign; a non-signer changes nothing."""
     found = find_notice(session, key)
-    if found is None:
+    if found is None or actor is None:
         return False
-    task, _row, _notices = found
+    task, _row, notices = found
+    if not may_sign(actor, task, notices):
+        return False
     changed = session.execute(
-        update(Notice).where(Notice.key == key, Notice.acknowledged_at.is_(None)).values(acknowledged_at=now)
+        update(Notice).where(Notice.key == key, Notice.user_id == actor.id, Notice.acknowledged_at.is_(None))
+        .values(acknowledged_at=now)
     ).rowcount > 0
-    if task is not None and task.last_notice_key == key and (
+    if task is not None and task.owner_id == actor.id and task.last_notice_key == key and (
             task.acknowledged_at is None or (task.last_notice_at and task.acknowledged_at < task.last_notice_at)):
         audit.change(session, actor=actor, now=now, entity=task, field="acknowledged_at", value=now,
-                     action="acknowledge", note=f"签收通知 {key}")
+                     action="acknowledge", note=f"{actor.name}签收通知 {key}")
         changed = True
+    elif changed:
+        mine = next(n for n in notices if n.user_id == actor.id)
+        audit.record(session, actor=actor, now=now, action="acknowledge", entity=task if task is not None else mine,
+                     field="acknowledged_at", after=str(now), note=f"{actor.name}签收通知 {key}")
     return changed
 
 

@@ -3,6 +3,9 @@
 chinese_calendar 1.11.0 knows the State Council schedules up to 2026 and raises NotImplementedError
 beyond; a year neither it nor the table knows falls back to Saturday/Sunday rest days, and the
 dashboard warns about it (missing_years).
+
+A year counts as entered in the table only when the table holds a plausible schedule for it (see
+schedule_complete): one pasted date must not silence the warning for the whole year.
 """
 from datetime import date, timedelta
 from functools import lru_cache
@@ -25,10 +28,33 @@ def package_knows(year: int) -> bool:
     return True
 
 
+# 春节 always falls between 1月21日 and 2月20日; 国庆 holidays start on 10月1日 and last about a week.
+SPRING_FESTIVAL = ((1, 21), (2, 20))
+NATIONAL_DAY = ((10, 1), (10, 8))
+SPRING_FESTIVAL_MIN_REST_WEEKDAYS = 3
+COMPLETENESS_RULE = ("某年度的节假日表中春节假期（1月21日至2月20日之间）至少有3个周一至周五被标为“休”，"
+                     "且国庆假期（10月1日至10月8日之间）至少有1天被标为“休”时，才视为该年度已完整录入；"
+                     "否则仍按周末休息计算并在首页提示。")
+
+
+def schedule_complete(year: int, overrides: dict[date, bool]) -> bool:
+    """Whether the table holds a plausible State Council schedule for `year` (COMPLETENESS_RULE)."""
+    def rest_days(window):
+        (m1, d1), (m2, d2) = window
+        return [d for d, workday in overrides.items()
+                if not workday and date(year, m1, d1) <= d <= date(year, m2, d2)]
+    spring = [d for d in rest_days(SPRING_FESTIVAL) if d.weekday() < 5]
+    return len(spring) >= SPRING_FESTIVAL_MIN_REST_WEEKDAYS and bool(rest_days(NATIONAL_DAY))
+
+
 class WorkCalendar:
     def __init__(self, overrides: dict[date, bool] | None = None, table_years: set[int] | None = None):
         self.overrides = dict(overrides or {})
-        self.table_years = set(table_years or {d.year for d in self.overrides})
+        years_with_rows = {d.year for d in self.overrides}
+        # Years the table covers completely; years with some rows only are `partial_years`.
+        self.table_years = set(table_years) if table_years is not None else {
+            y for y in years_with_rows if schedule_complete(y, self.overrides)}
+        self.partial_years = years_with_rows - self.table_years
         self._cache: dict[date, bool] = {}
 
     @classmethod

@@ -2,15 +2,21 @@
 
 Claiming is an UPDATE of rows still pending (or whose claim lease ran out) to 'sending' under a fresh
 claim token, after a SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; concurrent senders therefore get
-disjoint rows. Each row is marked sent in its own commit right after the server accepted it, so the only
-window for a duplicate is a crash between that accept and that commit: at most one mail per crashed
-sender (see docs/exactly-once.md). Rows of a crashed sender come back after MAIL_CLAIM_LEASE_SECONDS,
-or at once when a new scheduler takes over from a dead one.
+disjoint rows. Before each message the sender renews the lease of the rows it still holds (claimed_by is
+its token, status 'sending', lease not run out) and sends the message only if that row was among them;
+it marks the row sent under the same condition. A batch longer than the lease therefore keeps its rows,
+and a sender that lost a row (its lease ran out during one slow message, and another sender took it)
+skips it instead of sending it again. A scheduler that lost its leadership stops before the next batch
+and the next message. The only window for a duplicate left is a crash (or a lost claim) between the
+server's accept and the commit of the mark: at most one mail per crashed sender (docs/exactly-once.md).
+Rows of a crashed sender come back after MAIL_CLAIM_LEASE_SECONDS, or at once when a new scheduler takes
+over from a dead one.
 """
 import email.charset
 import logging
 import smtplib
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +28,7 @@ from sqlalchemy import or_, select, update
 
 from tracker.extensions import mail
 from tracker.models.notify import OutboxMessage, OutboxStatus
+from tracker.notify import lock
 from tracker.notify.outbox import clean_addresses, clean_subject, message_id
 
 log = logging.getLogger("tracker.delivery")
@@ -52,6 +59,7 @@ class DeliveryResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    lost: int = 0  # rows whose claim another sender took over (skipped, or sent once by each at worst)
     errors: list = field(default_factory=list)
 
 
@@ -61,6 +69,38 @@ class ConnectionLost(Exception):
 
 def claim_lease_seconds() -> int:
     return int(current_app.config["MAIL_CLAIM_LEASE_SECONDS"])
+
+
+def check_lease_settings(config) -> str | None:
+    """The lease is renewed before every message, so it must outlast one message (the SMTP timeout), with
+    room for the database round trips. Returns the problem in words, or None."""
+    lease, timeout = int(config["MAIL_CLAIM_LEASE_SECONDS"]), float(config.get("MAIL_TIMEOUT_SECONDS", 20))
+    if lease <= 2 * timeout:
+        return (f"MAIL_CLAIM_LEASE_SECONDS（{lease}秒）应大于两倍的 MAIL_TIMEOUT_SECONDS（{timeout:g}秒），"
+                "否则一封很慢的邮件发送期间，其他发送进程可能接手同一批邮件")
+    return None
+
+
+class Clock:
+    """The injected `now` moved on by the real time spent since: leases are compared in one time base."""
+
+    def __init__(self, now: datetime):
+        self.start, self.started = now, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.started)
+
+
+def renew(session, *, token: str, now: datetime) -> set[int]:
+    """Extends the lease of every row this sender still holds; returns their ids (committed at once, so a
+    concurrent claimer sees the new lease)."""
+    held = (OutboxMessage.claimed_by == token) & (OutboxMessage.status == OutboxStatus.SENDING) & (
+        OutboxMessage.claimed_until >= now)
+    ids = set(session.execute(update(OutboxMessage).where(held)
+                              .values(claimed_until=now + timedelta(seconds=claim_lease_seconds()))
+                              .returning(OutboxMessage.id).execution_options(synchronize_session=False)).scalars())
+    session.commit()
+    return ids
 
 
 def backoff(attempts: int, base: int) -> timedelta:
@@ -135,7 +175,14 @@ def _text(value) -> str:
 def deliver(session, *, now: datetime, worker: str = "tick") -> DeliveryResult:
     """Claims up to MAIL_BATCH_SIZE due rows and sends them; commits per row."""
     config = current_app.config
+    if not lock.still_leading():
+        log.error("调度器已失去领导权，不再发送邮件")
+        return DeliveryResult()
+    problem = check_lease_settings(config)
+    if problem:
+        log.warning(problem)
     token = f"{worker}:{uuid.uuid4().hex[:12]}"
+    clock = Clock(now)
     rows = claim(session, now=now, token=token, limit=int(config.get("MAIL_BATCH_SIZE", 100)))
     result = DeliveryResult(claimed=len(rows))
     if not rows:
@@ -155,30 +202,52 @@ def deliver(session, *, now: datetime, worker: str = "tick") -> DeliveryResult:
                                  f"{type(exc).__name__}: {exc}") from exc
         while pending:
             row = pending[0]
+            if not lock.still_leading():
+                log.error("调度器已失去领导权，停止发送本批其余%d封邮件", len(pending))
+                _give_back(session, pending, token)
+                pending = []
+                break
+            if row.id not in renew(session, token=token, now=clock()):
+                # Our lease ran out and another sender may have it: sending now could send it twice.
+                log.warning("邮件 %s 已不归本进程发送（租约已过期），跳过", row.key)
+                result.lost += 1
+                session.expire(row)
+                pending.pop(0)
+                continue
             _send_one(session, connection, row, sender=sender, now=now, max_attempts=max_attempts, base=base,
-                      result=result)
+                      result=result, token=token)
             pending.pop(0)
     except ConnectionLost as lost:
         for row in pending:  # the server went away: every unsent row of the batch is retried later
             _failed(session, row, str(lost), permanent=False, now=now, max_attempts=max_attempts, base=base,
-                    result=result)
+                    result=result, token=token)
     finally:
         _close(connection)
     return result
 
 
-def _send_one(session, connection, row, *, sender, now, max_attempts, base, result) -> None:
+def _give_back(session, rows, token: str) -> None:
+    """Unsent rows of a sender that stops early go back to pending at once (only those it still holds)."""
+    session.execute(update(OutboxMessage).where(
+        OutboxMessage.id.in_([r.id for r in rows]), OutboxMessage.claimed_by == token,
+        OutboxMessage.status == OutboxStatus.SENDING,
+    ).values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None).execution_options(
+        synchronize_session=False))
+    session.commit()
+
+
+def _send_one(session, connection, row, *, sender, now, max_attempts, base, result, token) -> None:
     try:
         message = build_message(row, sender)
         recipients = list(message.send_to)
         if not recipients:
             _failed(session, row, "没有有效的收件人地址", permanent=True, now=now, max_attempts=max_attempts,
-                    base=base, result=result)
+                    base=base, result=result, token=token)
             return
         payload = message.as_bytes()
     except Exception as exc:  # noqa: BLE001 - a hostile row fails alone, the batch goes on
         _failed(session, row, f"邮件无法生成：{type(exc).__name__}: {exc}", permanent=True, now=now,
-                max_attempts=max_attempts, base=base, result=result)
+                max_attempts=max_attempts, base=base, result=result, token=token)
         return
     try:
         # Flask-Mail's Connection.send drops sendmail's return value (the partly refused recipients).
@@ -186,35 +255,53 @@ def _send_one(session, connection, row, *, sender, now, max_attempts, base, resu
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
         error, permanent = _server_error(exc)
         _reset(connection)
-        _failed(session, row, error, permanent=permanent, now=now, max_attempts=max_attempts, base=base, result=result)
+        _failed(session, row, error, permanent=permanent, now=now, max_attempts=max_attempts, base=base,
+                result=result, token=token)
         return
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError, socket.timeout) as exc:
         raise ConnectionLost(f"邮件服务器连接中断：{type(exc).__name__}: {exc}") from exc
-    row.attempts += 1
-    row.status = OutboxStatus.SENT
-    row.sent_at = now
-    row.claimed_until = None
+    values = {"attempts": OutboxMessage.attempts + 1, "status": OutboxStatus.SENT, "sent_at": now,
+              "claimed_until": None}
     if refused:
-        row.refused = {addr: f"{code} {_text(msg)}" for addr, (code, msg) in refused.items()}
-        row.last_error = ("部分收件人被拒收：" + "；".join(f"{a}: {e}" for a, e in row.refused.items()))[:ERROR_MAX]
-    session.commit()  # marked right after the accept: the crash window is this one statement
-    result.sent += 1
+        partly = {addr: f"{code} {_text(msg)}" for addr, (code, msg) in refused.items()}
+        values["refused"] = partly
+        values["last_error"] = ("部分收件人被拒收：" + "；".join(f"{a}: {e}" for a, e in partly.items()))[:ERROR_MAX]
+    # Marked right after the accept, and only while the claim is still ours: the crash window is this commit.
+    marked = session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == row.id, OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING,
+    ).values(**values).execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    session.expire(row)
+    if marked:
+        result.sent += 1
+    else:
+        result.lost += 1
+        log.error("邮件 %s 已被服务器接收，但其发送权已被其他进程接手：可能重复一封（见 docs/exactly-once.md）", row.key)
 
 
-def _failed(session, row, error: str, *, permanent: bool, now, max_attempts, base, result) -> None:
-    row.attempts += 1
-    row.last_error = error[:ERROR_MAX]
-    row.claimed_until = None
-    if permanent or row.attempts >= max_attempts:
-        row.status = OutboxStatus.FAILED
+def _failed(session, row, error: str, *, permanent: bool, now, max_attempts, base, result, token) -> None:
+    """Records a failed attempt, only while the claim is still ours (another sender's row is not touched)."""
+    attempts = (row.attempts or 0) + 1
+    values = {"attempts": attempts, "last_error": error[:ERROR_MAX], "claimed_until": None}
+    if permanent or attempts >= max_attempts:
+        values["status"] = OutboxStatus.FAILED
+    else:
+        values.update(status=OutboxStatus.PENDING, next_attempt_at=now + backoff(attempts, base))
+    key = row.key
+    done = session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == row.id, OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING,
+    ).values(**values).execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    session.expire(row)
+    if not done:
+        result.lost += 1
+        return
+    if values["status"] == OutboxStatus.FAILED:
         result.failed += 1
     else:
-        row.status = OutboxStatus.PENDING
-        row.next_attempt_at = now + backoff(row.attempts, base)
         result.retried += 1
-    result.errors.append((row.key, row.last_error))
-    session.commit()
-    log.warning("邮件 %s 发送失败（第%d次）：%s", row.key, row.attempts, row.last_error)
+    result.errors.append((key, values["last_error"]))
+    log.warning("邮件 %s 发送失败（第%d次）：%s", key, attempts, values["last_error"])
 
 
 def sender_address(sender) -> str:

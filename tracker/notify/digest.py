@@ -7,7 +7,7 @@ recipient with nothing open gets no digest: never an empty mail.
 """
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
@@ -33,13 +33,49 @@ class UnitLine:
 
 
 def week_label(today: date) -> str:
+    """The ISO week in keys (digest:org:2026-W51:…); never shown to people (see week_text)."""
     year, week, _ = today.isocalendar()
     return f"{year}-W{week:02d}"
 
 
+def week_text(today: date) -> str:
+    """The week as people say it: 2026年第51周（12月14日至12月20日）."""
+    year, week, weekday = today.isocalendar()
+    monday = today - timedelta(days=weekday - 1)
+    sunday = monday + timedelta(days=6)
+    return f"{year}年第{week}周（{cn_date(monday)}至{cn_date(sunday)}）"
+
+
+def level_text(task, proposal_states: dict) -> str:
+    """A task's escalation as the secretary should read it: 约谈 / 通报 are proposals until people decide."""
+    state = proposal_states.get(task.id)
+    if state is not None:
+        kind, status = state
+        if status == ProposalStatus.PENDING:
+            return f"{kind}建议（待决定）"
+        if status == ProposalStatus.DECIDED:
+            return f"已{kind}"
+        return f"{kind}建议未采纳"
+    if task.escalation_level >= EscalationLevel.TALK:
+        kind = ProposalKind.CIRCULAR if task.escalation_level >= EscalationLevel.CIRCULAR else ProposalKind.TALK
+        return f"已达{kind}建议标准"
+    return EscalationLevel.LABELS.get(task.escalation_level, "")
+
+
+def _proposal_states(session, task_ids) -> dict:
+    """task id → (kind, status) of its latest task proposal, one query for the listed tasks."""
+    if not task_ids:
+        return {}
+    rows = session.execute(select(Proposal.task_id, Proposal.kind, Proposal.status)
+                           .where(Proposal.task_id.in_(task_ids)).order_by(Proposal.id)).all()
+    return {task_id: (kind, status) for task_id, kind, status in rows}
+
+
 def unit_summary(session, today: date) -> list[UnitLine]:
     """One grouped query over open tasks: the organization department's table."""
-    overdue = case((and_(Task.deadline < today, Task.task_type != TaskType.ONGOING), 1), else_=0)
+    # A task awaiting 销号 verification is not counted overdue: the unit has done its part.
+    overdue = case((and_(Task.deadline < today, Task.task_type != TaskType.ONGOING,
+                         Task.status.in_((TaskStatus.PENDING, TaskStatus.IN_PROGRESS))), 1), else_=0)
     unacknowledged = case((and_(Task.last_notice_at.is_not(None),
                                 or_(Task.acknowledged_at.is_(None), Task.acknowledged_at < Task.last_notice_at)),
                            1), else_=0)
@@ -90,7 +126,7 @@ def _org_digests(session, now: datetime, today: date, week: str) -> int:
                                 for f in ("open", "overdue", "level1", "level2", "level3", "unacknowledged")))
     context = {
         "subject": f"整改督办周报（{cn_date(today)}）：在办{totals.open}项，逾期{totals.overdue}项",
-        "today": cn_date(today), "week": week, "lines": lines, "totals": totals,
+        "today": cn_date(today), "week": week_text(today), "lines": lines, "totals": totals,
         "pending": _pending_proposals(session),
         "link": _link("org.dashboard"), "proposals_link": _link("notify.proposals"),
     }
@@ -130,16 +166,17 @@ def _secretary_digests(session, now: datetime, today: date, week: str) -> int:
         total, red = session.execute(select(func.count(Task.id), func.sum(late)).where(
             Task.unit_id == unit_id, Task.is_overall.is_(False), Task.status != TaskStatus.CLOSED)).one()
         listed = []
+        states = _proposal_states(session, [t.id for t in tasks[:MAX_TASKS_LISTED]])
         for task in tasks[:MAX_TASKS_LISTED]:
             light = light_for(task, today, due_soon)
             listed.append({"problem_text": task.problem_text, "task_type": task.task_type, "status": task.status,
                            "deadline": cn_date(task.deadline) or "长期坚持", "light": light.label,
-                           "days_text": light.days_text, "level": EscalationLevel.LABELS.get(task.escalation_level, ""),
+                           "days_text": light.days_text, "level": level_text(task, states),
                            "link": _link("secretary.task", "secretary.tasks", task_id=task.id)})
         for user in users:
             context = {
                 "subject": f"本周整改任务提醒（{cn_date(today)}）：{users[0].unit.name}在办{total}项",
-                "user_name": user.name, "unit_name": user.unit.name, "today": cn_date(today), "week": week,
+                "user_name": user.name, "unit_name": user.unit.name, "today": cn_date(today), "week": week_text(today),
                 "tasks": listed, "total": total, "more": max(0, total - len(listed)), "red": int(red or 0),
                 "link": _link("secretary.tasks"),
             }

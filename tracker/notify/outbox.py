@@ -1,8 +1,11 @@
 """The email outbox: notices become rows in the caller's transaction; the delivery job sends them later.
 
-Public entry point for every part of the app (reminders, proposals, digests, invitations):
+Public entry points for every part of the app:
 
     enqueue_email(session, key=..., kind=..., template=..., context=..., now=..., to_users=..., ...)
+        a mail of its own, at once (invitations, password resets, weekly digests);
+    enqueue_notice(...) / enqueue_drafts(session, drafts, now)
+        reminders and proposals: one mail per recipient address per local day (tracker.notify.daymail).
 
 Templates: templates/email/{template}.txt and templates/email/{template}.html, rendered at enqueue
 time with `context` plus `base_url` (config BASE_URL). The subject is context["subject"]; without one,
@@ -139,43 +142,36 @@ def store_draft(session, draft: Draft, now: datetime, *, status: str = OutboxSta
     return row
 
 
-def enqueue_drafts(session, drafts: list[Draft], now: datetime, *, digest_template: str = "notice_digest",
-                   today_text: str = "") -> list[OutboxMessage]:
-    """Stores drafts made at one scan; several for the same recipients become one digest mail.
+def enqueue_drafts(session, drafts: list[Draft], now: datetime, **_ignored) -> list[OutboxMessage]:
+    """Stores the notices due together (one scan): each keeps its own row, and every recipient address
+    gets one mail for the day (tracker.notify.daymail). Returns the rows that will be mailed themselves."""
+    from tracker.notify.daymail import settle
 
-    Every notice keeps its own row (status merged, pointing at the digest) so that its key stays
-    taken and the outbox page still shows it; only the digest row is delivered.
-    """
     taken = existing_keys(session, [d.key for d in drafts])
-    drafts = [d for d in drafts if d.key not in taken]
-    groups: dict[tuple, list[Draft]] = {}
-    stored = []
+    fresh: dict[str, Draft] = {}
     for draft in drafts:
-        if not draft.mailable:
-            store_draft(session, draft, now)
-            continue
-        groups.setdefault((tuple(sorted(a.lower() for a in draft.to)), tuple(sorted(a.lower() for a in draft.cc))),
-                          []).append(draft)
-    for members in groups.values():
-        if len(members) == 1:
-            stored.append(store_draft(session, members[0], now))
-            continue
-        digest = _digest_draft(members, digest_template, today_text)
-        digest_row = store_draft(session, digest, now)
-        stored.append(digest_row)
-        for member in members:
-            store_draft(session, member, now, status=OutboxStatus.MERGED, digest=digest_row)
-    return stored
+        if draft.key not in taken:
+            fresh.setdefault(draft.key, draft)
+    mailable = []
+    for draft in fresh.values():
+        row = store_draft(session, draft, now)
+        if row is not None:
+            mailable.append(row)
+    settle(session, mailable, now)
+    return [row for row in mailable if row.status == OutboxStatus.PENDING]
 
 
-def _digest_draft(members: list[Draft], template: str, today_text: str) -> Draft:
-    keys = sorted(m.key for m in members)
-    key = "digest:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
-    context = {"notices": [m.context | {"subject": m.subject} for m in members], "count": len(members),
-               "today_text": today_text}
-    subject, text, html = render(template, context)
-    return Draft(key=key, kind="digest", subject=subject, body_text=text, body_html=html, to=members[0].to,
-                 cc=members[0].cc, users=[], context=context)
+def enqueue_notice(session, *, key: str, kind: str, template: str, context: dict, now: datetime, to_users=(),
+                   to_addresses=(), cc_addresses=(), task_id: int | None = None,
+                   unit_id: int | None = None) -> OutboxMessage | None:
+    """enqueue_email for notices that count toward an address's one mail per day (task notices,
+    proposals): the row joins the day's digest of any address that already has a mail today."""
+    if existing_keys(session, [key]):
+        return None
+    draft = draft_email(key=key, kind=kind, template=template, context=context, to_users=to_users,
+                        to_addresses=to_addresses, cc_addresses=cc_addresses, task_id=task_id, unit_id=unit_id)
+    stored = enqueue_drafts(session, [draft], now)
+    return stored[0] if stored else session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
 
 
 def message_id(key: str) -> str:

@@ -157,7 +157,7 @@ def external_url(endpoint: str, **values) -> str:
 
 def _notify_created(session, proposal: Proposal, now: datetime) -> None:
     """Mails the organization department and the discipline commission, in the proposal's transaction."""
-    from tracker.notify.outbox import enqueue_email
+    from tracker.notify.outbox import enqueue_notice
 
     users = session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
                                                User.active.is_(True)).order_by(User.id)).all()
@@ -176,7 +176,8 @@ def _notify_created(session, proposal: Proposal, now: datetime) -> None:
         "reason": proposal.reason, "tasks": tasks, "today": cn_date(today),
         "link": external_url("notify.proposal", proposal_id=proposal.id),
     }
-    enqueue_email(session, key=f"proposal:{proposal.id}", kind=f"proposal_{proposal.subject}",
+    # Counts toward each address's one mail per day: it joins the day's digest with the scan's notices.
+    enqueue_notice(session, key=f"proposal:{proposal.id}", kind=f"proposal_{proposal.subject}",
                   template="proposal_created", context=context, now=now, to_users=users,
                   to_addresses=[a for a in addresses if a], task_id=proposal.task_id, unit_id=proposal.unit_id)
 

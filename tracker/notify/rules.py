@@ -6,7 +6,7 @@ and, for 长期坚持 tasks, one progress-report reminder a month. The task reme
 milestone handled in its cycle (Task.notice_stage); a scan sends the most advanced milestone due since
 then and records the ones it jumped over (a scheduler back after days sends one notice, not a flood).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from config import Config
@@ -39,10 +39,13 @@ class Milestone:
 @dataclass
 class Decision:
     send: Milestone | None
-    skipped: list[Milestone]
+    skipped: list[Milestone]  # jumped over by a more advanced notice sent now
     new_level: int
     stage: str | None
     next_check_at: datetime | None
+    # Dated before the current cycle began (a task returned or reopened after its old deadline): never
+    # sent and never raising the level, only recorded.
+    stale: list[Milestone] = field(default_factory=list)
 
 
 def effective_policy(policy: dict | None, config_rules: dict) -> dict:
@@ -90,8 +93,14 @@ def _stage_index(milestones: list[Milestone], stage: str | None, cycle: int) -> 
     return -1
 
 
+def in_sending_window(local_now: datetime, notice_hour: int, notice_end_hour: int, calendar: WorkCalendar) -> bool:
+    """Notices go out on a working day between NOTICE_HOUR and NOTICE_END_HOUR, never at night."""
+    return calendar.is_workday(local_now.date()) and notice_hour <= local_now.hour < notice_end_hour
+
+
 def decide(*, task_type: str, deadline: date | None, start: date, level: int, cycle: int, stage: str | None,
-           policy: dict, now: datetime, notice_hour: int, calendar: WorkCalendar, tz: str | None = None) -> Decision:
+           policy: dict, now: datetime, notice_hour: int, calendar: WorkCalendar, tz: str | None = None,
+           cycle_start: date | None = None, notice_end_hour: int = 24) -> Decision:
     local_now = local_datetime(now, tz)
     today = local_now.date()
     if task_type == TaskType.ONGOING:
@@ -100,26 +109,28 @@ def decide(*, task_type: str, deadline: date | None, start: date, level: int, cy
         milestones = deadline_milestones(deadline, policy, calendar)
     else:
         return Decision(None, [], level, stage, None)
-    handled = _stage_index(milestones, stage, cycle)
-    # Notices go out on a working day from NOTICE_HOUR on; anything else waits for the next such moment.
-    sending_now = calendar.is_workday(today) and local_now.hour >= notice_hour
-    due = [m for m in milestones[handled + 1:] if m.due_on <= today] if sending_now else []
+    pending = milestones[_stage_index(milestones, stage, cycle) + 1:]
+    # Milestones are sorted by date, so those before the cycle's start are a prefix: handled, never sent.
+    stale = [m for m in pending if cycle_start is not None and m.due_on < cycle_start]
+    rest = pending[len(stale):]
+    sending_now = in_sending_window(local_now, notice_hour, notice_end_hour, calendar)
+    due = [m for m in rest if m.due_on <= today] if sending_now else []
     send = due[-1] if due else None
     new_level = max([level, *(m.level for m in due)])
-    new_stage = f"{cycle}:{send.rule}" if send else stage
-    remaining = milestones[handled + 1 + len(due):]
-    next_check = _next_check(remaining, today, local_now.hour, notice_hour, calendar, tz)
-    return Decision(send, due[:-1], new_level, new_stage, next_check)
+    handled = (stale + due)[-1:]
+    new_stage = f"{cycle}:{handled[0].rule}" if handled else stage
+    next_check = _next_check(rest[len(due):], today, local_now.hour, notice_hour, notice_end_hour, calendar, tz)
+    return Decision(send, due[:-1], new_level, new_stage, next_check, stale)
 
 
-def _next_check(remaining: list[Milestone], today: date, hour: int, notice_hour: int, calendar: WorkCalendar,
-                tz: str | None) -> datetime | None:
+def _next_check(remaining: list[Milestone], today: date, hour: int, notice_hour: int, notice_end_hour: int,
+                calendar: WorkCalendar, tz: str | None) -> datetime | None:
     if not remaining:
         return None
     day = remaining[0].due_on
-    # Due already but not a sending moment (a rest day, or before NOTICE_HOUR): the next working morning.
-    if day < today or (day == today and hour >= notice_hour):
-        day = today + timedelta(days=1) if (day < today and not calendar.is_workday(today)) or hour >= notice_hour \
-            else today
-        day = calendar.on_or_after(day)
+    if day <= today:
+        # Due already but not a sending moment (a rest day, before NOTICE_HOUR or after NOTICE_END_HOUR):
+        # the next working morning — today's, if it is a working day and still before NOTICE_HOUR.
+        before_window = calendar.is_workday(today) and hour < notice_hour
+        day = today if before_window else calendar.on_or_after(today + timedelta(days=1))
     return at_local(day, notice_hour, tz)

@@ -1,8 +1,9 @@
-"""The scan job: due notices and level changes are read from data, written in one transaction.
+"""The scan job: due notices and level changes are read from data, written one page at a time.
 
-It reads open tasks with next_check_at <= now through ix_task_next_check (in pages), decides each with
-rules.decide, and writes outbox rows, in-app notices, audited level changes and the next check moment
-together. No timer per task: a task nobody needs to look at costs nothing until its next_check_at.
+It reads open tasks with next_check_at <= now through ix_task_next_check in pages of PAGE_SIZE, decides
+each with rules.decide, and writes each page's outbox rows, in-app notices, audited level changes and
+next check moments in one transaction (all or nothing for that page). No timer per task: a task nobody
+needs to look at costs nothing until its next_check_at.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +17,9 @@ from tracker.models.notify import OutboxMessage, OutboxStatus, SkippedNotice
 from tracker.notify import hooks
 from tracker.notify.acknowledgement import ack_url
 from tracker.notify.calendar import WorkCalendar, rest_day_note
-from tracker.notify.lock import touch_lease
+from tracker.notify.lock import lease, touch_lease
 from tracker.notify.outbox import Draft, draft_email, enqueue_drafts, existing_keys, store_draft
-from tracker.notify.rules import Milestone, decide, effective_policy
+from tracker.notify.rules import Milestone, decide, effective_policy, in_sending_window
 from tracker.services import audit
 from tracker.timeutil import cn_date, local_date, local_datetime
 
@@ -56,6 +57,11 @@ class ScanResult:
     mails: int = 0
     keys: list = field(default_factory=list)
 
+    def merge(self, other: "ScanResult") -> None:
+        for name in ("checked", "notices", "skipped", "level_changes", "units", "mails"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.keys += other.keys
+
 
 def notice_key(task: Task, rule: str) -> str:
     return f"task:{task.id}:c{task.reminder_cycle}:{rule}"
@@ -70,8 +76,11 @@ def task_link(task_id: int) -> str:
     return current_app.config.get("BASE_URL", "").rstrip("/") + f"/notify/go/task/{task_id}"
 
 
+OVERALL_LABEL = "全县共性问题"
+
 SUBJECTS = {
     "remind": "【提醒】{unit}：整改任务将于{deadline}到期",
+    "remind-0": "【提醒】{unit}：整改任务今天（{deadline}）到期",
     "urge": "【催办】{unit}：整改任务已超过整改时限（{deadline}）",
     "level1": "【督办】{unit}：整改任务逾期{overdue}个工作日",
     "level2": "【约谈建议】{unit}：整改任务逾期{overdue}个工作日",
@@ -83,7 +92,8 @@ SUBJECTS = {
 def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients: Recipients,
                calendar: WorkCalendar) -> Draft:
     family = milestone.family
-    unit_name = task.unit.name if task.unit else "县委组织部"
+    # County-wide problems have no unit; the organization department owns them, but they are not its own.
+    unit_name = task.unit.name if task.unit is not None else OVERALL_LABEL
     overdue = calendar.workdays_between(task.deadline, today) if task.deadline else 0
     month = f"{milestone.due_on.year}年{milestone.due_on.month}月"
     context = {
@@ -97,8 +107,13 @@ def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients:
         "level_label": EscalationLevel.LABELS.get(milestone.level, ""),
         "task_url": task_link(task.id), "ack_url": ack_url(key),
     }
-    context["subject"] = SUBJECTS[family].format(unit=unit_name, deadline=context["deadline"], overdue=overdue,
-                                                 month=month) + f"：{context['problem_short']}"
+    workdays_left = context["workdays_left"]
+    # The deadline day says 今天到期, not "整改时限前0个工作日".
+    context["due_text"] = ("今天到期" if workdays_left == 0 else
+                           f"距整改时限还有{workdays_left}个工作日" if workdays_left is not None else "")
+    subject = SUBJECTS["remind-0"] if workdays_left == 0 else SUBJECTS[family]
+    context["subject"] = subject.format(unit=unit_name, deadline=context["deadline"], overdue=overdue,
+                                        month=month) + f"：{context['problem_short']}"
     owner = [task.owner] if task.owner is not None else []
     if family in ("remind", "ongoing"):
         to_users, to, cc = owner, [], []
@@ -113,92 +128,162 @@ def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients:
                        to_users=to_users, to_addresses=to, cc_addresses=cc, task_id=task.id, unit_id=task.unit_id)
 
 
-def due_tasks_query(now: datetime, after_id: int, limit: int = PAGE_SIZE):
-    return (select(Task).where(Task.next_check_at <= now, Task.id > after_id).order_by(Task.id).limit(limit)
+def due_tasks_query(now: datetime, after_id: int, limit: int | None = None):
+    return (select(Task).where(Task.next_check_at <= now, Task.id > after_id).order_by(Task.id)
+            .limit(limit or PAGE_SIZE)
             .options(selectinload(Task.owner), selectinload(Task.unit)))
 
 
-def run_scan(session, *, now: datetime, holder: str = "scan") -> ScanResult:
-    """One scan at `now`. The caller commits (or rolls back: then nothing of it remains)."""
-    config = current_app.config
-    tz = config.get("TIMEZONE")
-    touch_lease(session, "scan", holder, now)  # row lock: a concurrent scan waits for our commit
-    calendar = WorkCalendar.load(session)
-    recipients = Recipients.load(session, config)
-    notice_hour = int(config.get("NOTICE_HOUR", 9))
-    today = local_date(now, tz)
-    result = ScanResult()
-    drafts: list[Draft] = []
-    delegated: list[Draft] = []
-    last_id = 0
-    while True:
-        page = session.scalars(due_tasks_query(now, last_id)).all()
-        if not page:
-            break
-        last_id = page[-1].id
-        for task in page:
+class Scanner:
+    """One scan at `now`, in steps that each fit one transaction: a page of due tasks, then the units.
+
+    Each step takes the scan lease row first (a concurrent scan waits for our commit, then no longer sees
+    the tasks we moved on) and writes its notices, level changes, audits and next_check_at together.
+    The caller commits after each step, or rolls the step back: then nothing of that step remains.
+    """
+
+    def __init__(self, session, *, now: datetime, holder: str = "scan"):
+        config = current_app.config
+        self.session, self.now, self.holder = session, now, holder
+        self.tz = config.get("TIMEZONE")
+        self.notice_hour = int(config.get("NOTICE_HOUR", 9))
+        self.notice_end_hour = int(config.get("NOTICE_END_HOUR", 18))
+        self.today = local_date(now, self.tz)
+        self.calendar = WorkCalendar.load(session)
+        self.sending_now = in_sending_window(local_datetime(now, self.tz), self.notice_hour, self.notice_end_hour,
+                                             self.calendar)
+
+    def page(self, after_id: int) -> tuple[ScanResult, int | None]:
+        """Scans the next page of due tasks after `after_id`: (its result, its last id or None when done)."""
+        session, result = self.session, ScanResult()
+        touch_lease(session, "scan", self.holder, self.now)  # row lock: a concurrent scan waits for our commit
+        tasks = session.scalars(due_tasks_query(self.now, after_id)).all()
+        if not tasks:
+            return result, None
+        step = _Step(session, Recipients.load(session, current_app.config), result)
+        for task in tasks:
             result.checked += 1
-            _scan_task(session, task, now=now, today=today, tz=tz, notice_hour=notice_hour, calendar=calendar,
-                       recipients=recipients, drafts=drafts, delegated=delegated, result=result)
-    local_now = local_datetime(now, tz)
-    if calendar.is_workday(today) and local_now.hour >= notice_hour:
-        _scan_units(session, now=now, today=today, recipients=recipients, drafts=drafts, delegated=delegated,
-                    result=result)
-    for draft in delegated:
-        draft.users = []  # the proposal's own mail gives these people their in-app notice
-        store_draft(session, draft, now, status=OutboxStatus.DELEGATED, keep_row=True)
-    stored = enqueue_drafts(session, drafts, now, today_text=cn_date(today))
-    result.mails = len([row for row in stored if row is not None])
-    result.keys = [d.key for d in drafts + delegated]
-    return result
+            self._scan_task(task, step)
+        step.store(self.now, self.today)
+        return result, tasks[-1].id
 
+    def units(self) -> ScanResult:
+        """The unit overdue check: on working days in the sending window, at most once per local day."""
+        session, result = self.session, ScanResult()
+        if not self.sending_now:
+            return result
+        touch_lease(session, "scan", self.holder, self.now)
+        done = lease(session, UNIT_CHECK_LEASE)
+        if done is not None and local_date(done.heartbeat_at, self.tz) == self.today:
+            return result
+        touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure
+        step = _Step(session, Recipients.load(session, current_app.config), result)
+        _scan_units(session, now=self.now, today=self.today, step=step)
+        step.store(self.now, self.today)
+        return result
 
-def _scan_task(session, task: Task, *, now, today, tz, notice_hour, calendar, recipients, drafts, delegated,
-               result) -> None:
-    if task.status == TaskStatus.CLOSED:
-        task.next_check_at = None  # 销号 stops every notice
-        return
-    policy = effective_policy(task.policy, current_app.config.get("ESCALATION_RULES", {}))
-    decision = decide(task_type=task.task_type, deadline=task.deadline, start=local_date(task.created_at, tz),
-                      level=task.escalation_level, cycle=task.reminder_cycle, stage=task.notice_stage,
-                      policy=policy, now=now, notice_hour=notice_hour, calendar=calendar, tz=tz)
-    for milestone in decision.skipped:
-        session.add(SkippedNotice(task_id=task.id, key=notice_key(task, milestone.rule), rule=milestone.rule,
-                                  due_on=milestone.due_on, reason=f"补发时已有更高一级通知（{decision.send.label}）",
-                                  at=now))
-        result.skipped += 1
-    old_level = task.escalation_level
-    proposal_mails = False
-    if decision.new_level > old_level:  # levels only rise while a task is open
-        audit.change(session, actor=None, now=now, entity=task, field="escalation_level", value=decision.new_level,
-                     action="escalate", note=f"逾期升级为{EscalationLevel.LABELS[decision.new_level]}")
-        result.level_changes += 1
-        hooks.on_escalation(session, task, old_level, decision.new_level, now)
-        proposal_mails = decision.new_level >= EscalationLevel.TALK and hooks.proposals_available()
-    if decision.send is not None:
-        key = notice_key(task, decision.send.rule)
-        draft = task_draft(task, decision.send, key=key, today=today, recipients=recipients, calendar=calendar)
-        if proposal_mails and decision.send.level >= EscalationLevel.TALK:
-            delegated.append(draft)
-        elif draft.mailable or draft.users:
-            drafts.append(draft)
-        else:
-            session.add(SkippedNotice(task_id=task.id, key=key, rule=decision.send.rule, due_on=decision.send.due_on,
-                                      reason="无收件人：未设责任人且无邮箱", at=now))
+    def _scan_task(self, task: Task, step: "_Step") -> None:
+        session, now, result = self.session, self.now, step.result
+        if task.status == TaskStatus.CLOSED:
+            task.next_check_at = None  # 销号 stops every notice
+            return
+        if task.status == TaskStatus.AWAITING_VERIFICATION:
+            # Parked while the organization department verifies: its delay is no reason to escalate. 退回
+            # sets next_check_at again (tracker.services.workflow).
+            task.next_check_at = None
+            return
+        policy = effective_policy(task.policy, current_app.config.get("ESCALATION_RULES", {}))
+        decision = decide(task_type=task.task_type, deadline=task.deadline, start=local_date(task.created_at, self.tz),
+                          level=task.escalation_level, cycle=task.reminder_cycle, stage=task.notice_stage,
+                          policy=policy, now=now, notice_hour=self.notice_hour, calendar=self.calendar, tz=self.tz,
+                          cycle_start=task.cycle_started_on, notice_end_hour=self.notice_end_hour)
+        for milestone in decision.stale:
+            session.add(SkippedNotice(task_id=task.id, key=notice_key(task, milestone.rule), rule=milestone.rule,
+                                      due_on=milestone.due_on, at=now,
+                                      reason=f"本轮提醒自{cn_date(task.cycle_started_on)}开始，此前的节点不再补发"))
             result.skipped += 1
-        task.last_notice_at = now
-        task.last_notice_key = key
-        result.notices += 1
-    task.notice_stage = decision.stage
-    task.next_check_at = decision.next_check_at
+        for milestone in decision.skipped:
+            session.add(SkippedNotice(task_id=task.id, key=notice_key(task, milestone.rule), rule=milestone.rule,
+                                      due_on=milestone.due_on, reason=f"补发时已有更高一级通知（{decision.send.label}）",
+                                      at=now))
+            result.skipped += 1
+        if decision.new_level > task.escalation_level:  # levels only rise while a task is open
+            audit.change(session, actor=None, now=now, entity=task, field="escalation_level",
+                         value=decision.new_level, action="escalate",
+                         note=f"逾期升级为{EscalationLevel.LABELS[decision.new_level]}")
+            result.level_changes += 1
+        # 约谈 / 通报 are proposed per milestone reached in this cycle, not per level change: after an
+        # approved 延期 a task already at 约谈 that runs late again is proposed again (once per cycle).
+        proposed = {m.level: hooks.propose_for_milestone(session, task, m.level, now)
+                    for m in [*decision.skipped, decision.send] if m is not None and m.level >= EscalationLevel.TALK}
+        if decision.send is not None:
+            key = notice_key(task, decision.send.rule)
+            draft = task_draft(task, decision.send, key=key, today=self.today, recipients=step.recipients,
+                               calendar=self.calendar)
+            if proposed.get(decision.send.level) is not None:
+                step.delegated.append(draft)  # the proposal's own mail is this notice
+            elif draft.mailable or draft.users:
+                step.drafts.append(draft)
+                if task.owner is not None and task.owner in draft.users:
+                    # Only a notice the owner received (with its 签收 link) awaits the owner's 签收.
+                    task.last_notice_at = now
+                    task.last_notice_key = key
+            else:
+                session.add(SkippedNotice(task_id=task.id, key=key, rule=decision.send.rule,
+                                          due_on=decision.send.due_on, reason="无收件人：未设责任人且无邮箱", at=now))
+                result.skipped += 1
+            result.notices += 1
+        task.notice_stage = decision.stage
+        task.next_check_at = decision.next_check_at
 
 
-def _scan_units(session, *, now, today, recipients, drafts, delegated, result) -> None:
+UNIT_CHECK_LEASE = "scan-units"
+
+
+@dataclass
+class _Step:
+    """What one transaction of the scan has drafted, stored at its end."""
+
+    session: object
+    recipients: Recipients
+    result: ScanResult
+    drafts: list = field(default_factory=list)
+    delegated: list = field(default_factory=list)
+
+    def store(self, now: datetime, today) -> None:
+        for draft in self.delegated:
+            draft.users = []  # the proposal's own mail gives these people their in-app notice
+            store_draft(self.session, draft, now, status=OutboxStatus.DELEGATED, keep_row=True)
+        stored = enqueue_drafts(self.session, self.drafts, now, today_text=cn_date(today))
+        self.result.mails += len([row for row in stored if row is not None])
+        self.result.keys += [d.key for d in self.drafts + self.delegated]
+
+
+def run_scan(session, *, now: datetime, holder: str = "scan", commit=None) -> ScanResult:
+    """A whole scan at `now`. With `commit` (a callable), it is called after each page and after the unit
+    check: one transaction per step. Without it everything stays in the caller's one transaction (the
+    caller commits, or rolls back: then nothing of it remains)."""
+    scanner = Scanner(session, now=now, holder=holder)
+    total, after_id = ScanResult(), 0
+    while after_id is not None:
+        page, after_id = scanner.page(after_id)
+        total.merge(page)
+        if commit is not None:
+            commit()
+    total.merge(scanner.units())
+    if commit is not None:
+        commit()
+    return total
+
+
+def _scan_units(session, *, now, today, step: _Step) -> None:
     """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month."""
     rules = current_app.config.get("ESCALATION_RULES", {})
     threshold = int(rules.get("unit_overdue_threshold", 3))
-    overdue = (Task.status != TaskStatus.CLOSED, Task.task_type != TaskType.ONGOING, Task.deadline < today,
-               Task.unit_id.is_not(None), Task.is_overall.is_(False))
+    # 待销号审核 tasks wait for the organization department, not for the unit: they do not count.
+    # status IN (...) and deadline < today read ix_task_status_deadline.
+    overdue = (Task.status.in_((TaskStatus.PENDING, TaskStatus.IN_PROGRESS)), Task.deadline < today,
+               Task.task_type != TaskType.ONGOING, Task.unit_id.is_not(None), Task.is_overall.is_(False))
     counts = dict(session.execute(select(Task.unit_id, func.count()).where(*overdue).group_by(Task.unit_id)
                                   .having(func.count() >= threshold)).all())
     if not counts:
@@ -213,9 +298,14 @@ def _scan_units(session, *, now, today, recipients, drafts, delegated, result) -
     tasks_by_unit: dict[int, list[Task]] = {}
     for task in session.scalars(select(Task).where(*overdue, Task.unit_id.in_(fresh)).order_by(Task.deadline, Task.id)):
         tasks_by_unit.setdefault(task.unit_id, []).append(task)
+    recipients = step.recipients
     for unit_id in fresh:
         unit, tasks = units[unit_id], tasks_by_unit.get(unit_id, [])
-        hooks.on_unit_overdue(session, unit, tasks, now)
+        proposal = hooks.on_unit_overdue(session, unit, tasks, now)
+        if proposal is None and hooks.proposals_available():
+            # Already proposed this month, or an earlier proposal still waits for a decision: nothing new
+            # to tell, and the month's key stays free for when that one is decided.
+            continue
         context = {
             "subject": f"【约谈建议】{unit.name}：{len(tasks)}项整改任务逾期未完成", "unit_name": unit.name,
             "count": len(tasks), "threshold": threshold, "today": cn_date(today),
@@ -226,8 +316,8 @@ def _scan_units(session, *, now, today, recipients, drafts, delegated, result) -
                             to_users=recipients.org_users + recipients.discipline_users,
                             to_addresses=[recipients.org_contact], cc_addresses=recipients.discipline_addresses(),
                             unit_id=unit_id)
-        (delegated if hooks.proposals_available() else drafts).append(draft)
-        result.units += 1
+        (step.delegated if proposal is not None else step.drafts).append(draft)
+        step.result.units += 1
 
 
 def outbox_counts(session) -> dict[str, int]:

@@ -14,8 +14,12 @@ UNACKNOWLEDGED_SHOWN = 20
 
 
 def unacknowledged_filter():
-    """已提醒未签收: open, notified, and the latest notice not confirmed."""
-    return (Task.status != TaskStatus.CLOSED, Task.last_notice_at.is_not(None),
+    """已提醒未签收: open, notified, and the latest notice not confirmed.
+
+    Exactly the predicate of the partial index ix_task_unacknowledged (models/task.py UNACKNOWLEDGED_SQL),
+    so the count and the list read that index only. closed_at is NULL exactly while a task is not 已销号.
+    """
+    return (Task.closed_at.is_(None), Task.last_notice_at.is_not(None),
             or_(Task.acknowledged_at.is_(None), Task.acknowledged_at < Task.last_notice_at))
 
 
@@ -40,7 +44,14 @@ def dashboard_summary(session, *, now: datetime) -> dict:
         "pending_mails": outbox.get(OutboxStatus.PENDING, 0) + outbox.get(OutboxStatus.SENDING, 0),
         "failed_mails": outbox.get(OutboxStatus.FAILED, 0),
         "missing_years": missing,
-        "holiday_warning": ("、".join(f"{y}年" for y in missing) + "节假日安排尚未录入，目前按周末休息计算工作日，"
-                            "请在“节假日”页面录入国务院公布的放假调休安排。") if missing else "",
+        "holiday_warning": _holiday_warning(missing, calendar),
         "scheduler": scheduler,
     }
+
+
+def _holiday_warning(missing: list[int], calendar: WorkCalendar) -> str:
+    if not missing:
+        return ""
+    parts = [f"{y}年节假日安排录入不完整（须包含春节和国庆假期）" if y in calendar.partial_years
+             else f"{y}年节假日安排尚未录入" for y in missing]
+    return ("；".join(parts) + "，目前按周末休息计算工作日，请在“节假日”页面录入国务院公布的全年放假调休安排。")

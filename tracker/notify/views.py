@@ -11,7 +11,7 @@ from tracker.models.notify import HolidayDay, Notice, OutboxMessage, OutboxStatu
 from tracker.models.types import utcnow
 from tracker.notify import acknowledgement, holidays
 from tracker.notify.blueprint import bp
-from tracker.notify.calendar import WorkCalendar, rest_day_note
+from tracker.notify.calendar import COMPLETENESS_RULE, WorkCalendar, rest_day_note
 from tracker.notify.delivery import retry
 from tracker.notify.summary import dashboard_summary
 from tracker.services.access import can_view_task
@@ -58,6 +58,7 @@ def outbox():
         tab = "pending"
     statuses = OUTBOX_TABS[tab][1]
     page = _page_arg()
+    # ix_outbox_message_status_sent / _status_id serve these sorts, and (status, id) the counts below.
     query = select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
     order = OutboxMessage.sent_at.desc() if tab == "sent" else OutboxMessage.id.desc()
     rows = db.session.scalars(query.order_by(order, OutboxMessage.id.desc())
@@ -65,7 +66,20 @@ def outbox():
     counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     tab_counts = {name: sum(counts.get(s, 0) for s in spec[1]) for name, spec in OUTBOX_TABS.items()}
     return render_template("notify/outbox.html", rows=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE, page=page,
-                           tab=tab, tabs=OUTBOX_TABS, tab_counts=tab_counts)
+                           tab=tab, tabs=OUTBOX_TABS, tab_counts=tab_counts, per_page=PER_PAGE)
+
+
+@bp.get("/outbox/<int:message_id>")
+@roles_required(Role.ORG_DEPT)
+def outbox_detail(message_id: int):
+    """One mail: subject, recipients, text body, its task, and the digest it went in (or what it carries)."""
+    from tracker.notify import daymail
+
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None:
+        abort(404)
+    return render_template("notify/outbox_detail.html", row=row, digests=daymail.digests_of(db.session, row.id),
+                           members=daymail.members_of(db.session, row.id) if row.kind == daymail.DIGEST_KIND else [])
 
 
 @bp.post("/outbox/<int:message_id>/retry")
@@ -98,22 +112,37 @@ def my_notices():
 
 @bp.route("/ack/<token>", methods=["GET", "POST"])
 def acknowledge(token: str):
-    """签收 through the link in the mail: the signed token is the credential (no login needed)."""
+    """签收 through the link in the mail. The link shows the notice; only its owner, logged in, signs it
+    (copied people get the same mail). Others see a login link back to this page."""
     key = acknowledgement.read_token(token)
     found = acknowledgement.find_notice(db.session, key) if key else None
     if found is None:
         return render_template("notify/ack.html", invalid=True), 404
     task, row, notices = found
+    user = current_user if current_user.is_authenticated else None
+    if user is not None and task is not None and not can_view_task(user, task) and \
+            not acknowledgement.may_sign(user, task, notices):
+        abort(404)  # another unit's task: as everywhere else
+    here = url_for("notify.acknowledge", token=token)
+    signer = acknowledgement.may_sign(user, task, notices)
     if request.method == "POST":
-        actor = current_user if current_user.is_authenticated else None
-        changed = acknowledgement.acknowledge(db.session, key, now=utcnow(), actor=actor)
+        if user is None:
+            return redirect(url_for("auth.login", next=here))
+        if not signer:
+            abort(404)
+        changed = acknowledgement.acknowledge(db.session, key, now=utcnow(), actor=user)
         db.session.commit()
         flash("已签收，谢谢。" if changed else "该通知此前已签收。", "success")
-        return redirect(url_for("notify.acknowledge", token=token))
+        return redirect(here)
     title = row.subject if row is not None else notices[0].title
-    acknowledged = any(n.acknowledged_at for n in notices) or (
-        task is not None and task.last_notice_key == key and acknowledgement.is_acknowledged(task))
-    return render_template("notify/ack.html", invalid=False, title=title, task=task, acknowledged=acknowledged,
+    mine = [n for n in notices if user is not None and n.user_id == user.id]
+    acknowledged = any(n.acknowledged_at for n in mine) or (
+        signer and task is not None and task.last_notice_key == key and acknowledgement.is_acknowledged(task))
+    owner_ids = acknowledgement.signer_ids(task, notices)
+    owner_name = task.owner.name if task is not None and task.owner is not None and task.owner_id in owner_ids else ""
+    return render_template("notify/ack.html", invalid=False, title=title, task=task,
+                           acknowledged=acknowledged, signer=signer, user=user, owner_name=owner_name,
+                           needs_signer=bool(owner_ids), login_url=url_for("auth.login", next=here),
                            created_at=row.created_at if row is not None else notices[0].created_at, token=token)
 
 
@@ -147,7 +176,8 @@ def _holidays_page(text: str = "", error: str = "", status: int = 200):
     return render_template("notify/holidays.html", year=year, rows=rows, text=text, error=error,
                            table_years=holidays.years_in_table(db.session),
                            missing=calendar.missing_years([this_year, this_year + 1]),
-                           package_knows=calendar.knows(year) and year not in calendar.table_years), status
+                           package_knows=calendar.knows(year) and year not in calendar.table_years,
+                           partial=year in calendar.partial_years, completeness_rule=COMPLETENESS_RULE), status
 
 
 @bp.post("/holidays")

@@ -14,7 +14,7 @@ from tracker.parser import ParsedReview
 from tracker.services import audit
 from tracker.services.errors import DomainError
 from tracker.services.tasks import check_deadline, snapshot_policy
-from tracker.timeutil import cn_date
+from tracker.timeutil import cn_date, local_date
 
 # "XX镇", "XXX同志", "某乡": names anonymised in a transcript cannot identify a unit.
 ANONYMISED = re.compile(r"[XxＸｘ×*＊]{2,}|某")
@@ -142,11 +142,12 @@ def apply_plan(session, plan: ImportPlan, *, actor: User | None, now: datetime, 
             ledger += 1
             result.tasks.append(_new_task(session, review, problem, position=index, ledger=ledger,
                                           comment=comment, unit=unit, owner=secretary, actor=actor,
-                                          now=now, rules=rules))
+                                          now=now, rules=rules, started_on=local_date(now, tz)))
     for index, problem in enumerate(plan.overall_problems, start=1):
         ledger += 1
         result.tasks.append(_new_task(session, review, problem, position=index, ledger=ledger,
-                                      comment=None, unit=None, owner=None, actor=actor, now=now, rules=rules))
+                                      comment=None, unit=None, owner=None, actor=actor, now=now, rules=rules,
+                                      started_on=local_date(now, tz)))
     session.flush()
     return result
 
@@ -197,11 +198,12 @@ def _resolve_secretary(session, unit: Unit, planned: PlannedUnit, result: Import
 
 
 def _new_task(session, review, problem: PlannedProblem, *, position, ledger, comment, unit, owner, actor,
-              now, rules) -> Task:
+              now, rules, started_on: date) -> Task:
     task = Task(review=review, comment=comment, unit_id=unit.id if unit else None, is_overall=unit is None,
                 position=position, ledger_position=ledger, problem_text=problem.text,
                 task_type=problem.task_type, deadline=problem.deadline, status=TaskStatus.PENDING,
                 owner_id=owner.id if owner else None, policy=snapshot_policy(rules), next_check_at=now,
+                cycle_started_on=started_on,
                 created_at=now, updated_at=now)
     session.add(task)
     session.flush()

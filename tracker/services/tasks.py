@@ -59,6 +59,10 @@ def set_deadline(session, task: Task, deadline: date | None, *, actor: User | No
     if changed and new_cycle:
         audit.change(session, actor=actor, now=now, entity=task, field="reminder_cycle",
                      value=task.reminder_cycle + 1, note=reason)
+    if changed and (new_cycle or task.cycle_started_on is None):
+        # Milestones dated before this day belong to an earlier cycle (or to no deadline at all): the
+        # scan records them as skipped and never catches up on them.
+        task.cycle_started_on = local_date(now, tz)
     task.next_check_at = now
     return changed
 

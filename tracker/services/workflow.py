@@ -1,6 +1,6 @@
 """The 整改 status workflow, in one place: 待整改 → 整改中 → 待销号审核 → 已销号, with 退回 back to 整改中."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -10,6 +10,7 @@ from tracker.models import (
     Role,
     Task,
     TaskStatus,
+    TaskType,
     UpdateKind,
     User,
 )
@@ -17,6 +18,7 @@ from tracker.models.enums import PASSING_ASSESSMENTS
 from tracker.services import audit
 from tracker.services.access import can_work_on_task
 from tracker.services.errors import DomainError, PermissionDenied
+from tracker.timeutil import cn_date, local_date
 
 S = TaskStatus
 
@@ -55,8 +57,13 @@ def allowed_actions(user: User, task: Task) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if task.status in t.sources and user.role in t.roles]
 
 
-def apply(session, task: Task, action: str, *, actor: User | None, now: datetime, reason: str = "") -> Task:
-    """Moves `task` by `action`, or raises DomainError saying why not. actor=None is the system."""
+def apply(session, task: Task, action: str, *, actor: User | None, now: datetime, reason: str = "",
+          new_deadline: date | None = None, rules: dict | None = None, tz: str | None = None) -> Task:
+    """Moves `task` by `action`, or raises DomainError saying why not. actor=None is the system.
+
+    退回 and 回头看 (RESTARTS) send the task back to work: when its 整改时限 has passed, a new one is
+    required and starts a new reminder cycle (tasks.set_deadline(new_cycle=True)); before that it is
+    optional. Without it the old cycle would resume overdue and the scan would escalate at once."""
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise DomainError(f"未知操作：{action}")
@@ -69,6 +76,8 @@ def apply(session, task: Task, action: str, *, actor: User | None, now: datetime
     reason = (reason or "").strip()
     if transition.needs_reason and not reason:
         raise DomainError(f"{transition.label}必须填写理由")
+    if action in RESTARTS:
+        check_new_deadline(task, new_deadline, label=transition.label, now=now, tz=tz)
     audit.change(session, actor=actor, now=now, entity=task, field="status", value=transition.target,
                  action=action, note=reason)
     if transition.target == S.CLOSED:
@@ -76,11 +85,45 @@ def apply(session, task: Task, action: str, *, actor: User | None, now: datetime
         task.next_check_at = None  # 销号 stops every notice
     else:
         task.closed_at = None
-        task.next_check_at = now  # let the scanner look at the task again
+        # Let the scanner look at the task again (it parks 待销号审核 tasks until they come back).
+        task.next_check_at = now
     if action == "reopen":
         start_second_round(session, task, actor=actor, now=now, reason=reason)
         audit.change(session, actor=actor, now=now, entity=task, field="assessment", value=None, note=reason)
+    if action in RESTARTS and new_deadline is not None:
+        from tracker.services import tasks  # tasks imports this module
+
+        tasks.set_deadline(session, task, new_deadline, actor=actor, now=now, rules=_rules(rules, task), tz=tz,
+                           reason=f"{transition.label}：{reason}", new_cycle=True)
     return task
+
+
+# Transitions that send a task back to work after its reminders may have run out.
+RESTARTS = frozenset({"return", "reopen"})
+
+
+def deadline_passed(task: Task, *, now: datetime, tz: str | None = None) -> bool:
+    """Whether going back to work needs a new 整改时限 (长期坚持 tasks have none)."""
+    return (task.task_type != TaskType.ONGOING and task.deadline is not None
+            and task.deadline < local_date(now, tz))
+
+
+def check_new_deadline(task: Task, new_deadline: date | None, *, label: str, now: datetime,
+                       tz: str | None = None) -> None:
+    if new_deadline is None and deadline_passed(task, now=now, tz=tz):
+        raise DomainError(f"原整改时限{cn_date(task.deadline)}已过，{label}时须设定新的整改时限")
+    if new_deadline is not None and task.task_type == TaskType.ONGOING:
+        raise DomainError("长期坚持类任务没有整改时限")
+    if new_deadline is not None and new_deadline < local_date(now, tz):
+        raise DomainError(f"新的整改时限{cn_date(new_deadline)}早于今天（{cn_date(local_date(now, tz))}），请重新选择")
+
+
+def _rules(rules: dict | None, task: Task) -> dict:
+    if rules is not None:
+        return rules
+    from flask import current_app, has_app_context
+
+    return dict(current_app.config["ESCALATION_RULES"]) if has_app_context() else dict(task.policy or {})
 
 
 def start_second_round(session, task: Task, *, actor: User | None, now: datetime, reason: str) -> None:
@@ -98,8 +141,10 @@ def request_closure(session, task: Task, *, actor: User, now: datetime, summary:
     return update
 
 
-def verify(session, task: Task, *, actor: User, now: datetime, assessment: str, reason: str = "") -> Task:
-    """审核销号 with a 验收评价: 好/较好 close the task; 一般/差 send it back for 二次整改 (reason required)."""
+def verify(session, task: Task, *, actor: User, now: datetime, assessment: str, reason: str = "",
+           new_deadline: date | None = None, rules: dict | None = None, tz: str | None = None) -> Task:
+    """审核销号 with a 验收评价: 好/较好 close the task; 一般/差 send it back for 二次整改 (reason required,
+    and a new 整改时限 when the old one has passed)."""
     try:
         grade = Assessment(assessment)
     except ValueError:
@@ -111,15 +156,25 @@ def verify(session, task: Task, *, actor: User, now: datetime, assessment: str, 
     else:
         if not (reason or "").strip():
             raise DomainError(f"验收评价为“{grade}”时须填写退回理由，任务将进入二次整改")
-        apply(session, task, "return", actor=actor, now=now, reason=reason)
+        apply(session, task, "return", actor=actor, now=now, reason=reason, new_deadline=new_deadline,
+              rules=rules, tz=tz)
         start_second_round(session, task, actor=actor, now=now, reason=reason)
     audit.change(session, actor=actor, now=now, entity=task, field="assessment", value=str(grade),
                  action="assess", note=reason)
     return task
 
 
-def return_task(session, task: Task, *, actor: User, now: datetime, reason: str) -> Task:
-    return apply(session, task, "return", actor=actor, now=now, reason=reason)
+def return_task(session, task: Task, *, actor: User, now: datetime, reason: str, new_deadline: date | None = None,
+                rules: dict | None = None, tz: str | None = None) -> Task:
+    return apply(session, task, "return", actor=actor, now=now, reason=reason, new_deadline=new_deadline,
+                 rules=rules, tz=tz)
+
+
+def reopen(session, task: Task, *, actor: User, now: datetime, reason: str, new_deadline: date | None = None,
+           rules: dict | None = None, tz: str | None = None) -> Task:
+    """回头看: a closed task found wanting goes back to 整改中 for 二次整改."""
+    return apply(session, task, "reopen", actor=actor, now=now, reason=reason, new_deadline=new_deadline,
+                 rules=rules, tz=tz)
 
 
 def _latest_closure_requester(session, task: Task) -> int | None:

@@ -1,4 +1,6 @@
 """县委组织部: the dashboard, the task list and page with its actions, the 责任单位 page; 纪委's list."""
+from datetime import date
+
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -104,6 +106,7 @@ def _task_page(task: Task, errors: dict | None = None, values: dict | None = Non
         actions={t.name for t in workflow.allowed_actions(current_user, task)},
         assessments=list(Assessment), errors=errors or {}, values=values or {},
         requested=ExtensionStatus.REQUESTED, today=today,
+        deadline_passed=workflow.deadline_passed(task, now=utcnow(), tz=_tz()),
     ), status
 
 
@@ -166,28 +169,54 @@ def decide_extension(task_id: int, request_id: int):
     ), "已批准延期申请" if decision == "approve" else "已驳回延期申请")
 
 
+def _new_deadline(task_id: int, *, needed: bool) -> tuple[date | None, str | None]:
+    """The new 整改时限 of a 退回 / 二次整改 / 回头看: required once the old one has passed."""
+    required = needed and workflow.deadline_passed(task_for_view(task_id), now=utcnow(), tz=_tz())
+    value, error = date_field(request.form, "new_deadline", label="新的整改时限", required=required)
+    if error and required:
+        error += "（原整改时限已过，须重新设定）"
+    elif value is not None and value < county_today():
+        error = "新的整改时限不能早于今天"
+    return value, error
+
+
 @bp.post("/tasks/<int:task_id>/verify")
 @roles_required(ORG)
 def verify(task_id: int):
     assessment = request.form.get("assessment", "")
-    reason, reason_error = text_field(request.form, "reason", label="理由",
-                                      required=assessment in (Assessment.FAIR, Assessment.POOR))
+    sends_back = assessment in (Assessment.FAIR, Assessment.POOR)
+    reason, reason_error = text_field(request.form, "reason", label="理由", required=sends_back)
+    new_deadline, deadline_error = _new_deadline(task_id, needed=sends_back)
     errors = _field_errors(
         assessment=None if assessment in set(Assessment) else "请选择验收评价：好、较好、一般或差",
-        reason=reason_error and reason_error + "（验收评价为一般或差时任务进入二次整改）")
-    closes = assessment in (Assessment.GOOD, Assessment.FAIRLY_GOOD)
+        reason=reason_error and reason_error + "（验收评价为一般或差时任务进入二次整改）",
+        new_deadline=deadline_error)
     return _run(task_id, "verify", errors, lambda t: workflow.verify(
         db.session, t, actor=current_user, now=utcnow(), assessment=assessment, reason=reason,
-    ), "已审核销号" if closes else "验收评价为“{}”，任务已退回二次整改".format(assessment))
+        new_deadline=new_deadline if sends_back else None, rules=_rules(), tz=_tz(),
+    ), "验收评价为“{}”，任务已退回二次整改".format(assessment) if sends_back else "已审核销号")
 
 
 @bp.post("/tasks/<int:task_id>/return")
 @roles_required(ORG)
 def return_task(task_id: int):
     reason, reason_error = text_field(request.form, "reason", label="退回理由")
-    return _run(task_id, "return", _field_errors(reason=reason_error), lambda t: workflow.return_task(
-        db.session, t, actor=current_user, now=utcnow(), reason=reason,
-    ), "已退回，任务回到整改中")
+    new_deadline, deadline_error = _new_deadline(task_id, needed=True)
+    return _run(task_id, "return", _field_errors(reason=reason_error, new_deadline=deadline_error),
+                lambda t: workflow.return_task(db.session, t, actor=current_user, now=utcnow(), reason=reason,
+                                               new_deadline=new_deadline, rules=_rules(), tz=_tz()),
+                "已退回，任务回到整改中")
+
+
+@bp.post("/tasks/<int:task_id>/reopen")
+@roles_required(ORG)
+def reopen(task_id: int):
+    reason, reason_error = text_field(request.form, "reason", label="重新打开的理由")
+    new_deadline, deadline_error = _new_deadline(task_id, needed=True)
+    return _run(task_id, "reopen", _field_errors(reason=reason_error, new_deadline=deadline_error),
+                lambda t: workflow.reopen(db.session, t, actor=current_user, now=utcnow(), reason=reason,
+                                          new_deadline=new_deadline, rules=_rules(), tz=_tz()),
+                "回头看：任务已重新打开，进入二次整改")
 
 
 @bp.post("/tasks/<int:task_id>/owner")

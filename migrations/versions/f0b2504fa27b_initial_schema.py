@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 78d5705fdd72
+Revision ID: f0b2504fa27b
 Revises: 
-Create Date: 2026-11-26 22:20:52.885617
+Create Date: 2026-11-26 23:06:43.206500
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import tracker.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '78d5705fdd72'
+revision = 'f0b2504fa27b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -166,6 +166,7 @@ def upgrade():
     sa.Column('acknowledged_at', tracker.models.types.UTCDateTime(), nullable=True),
     sa.Column('notice_stage', sa.String(length=60), nullable=True),
     sa.Column('last_notice_key', sa.String(length=200), nullable=True),
+    sa.Column('cycle_started_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['comment_id'], ['comment.id'], name=op.f('fk_task_comment_id_comment')),
     sa.ForeignKeyConstraint(['owner_id'], ['user_account.id'], name=op.f('fk_task_owner_id_user_account')),
     sa.ForeignKeyConstraint(['review_id'], ['review.id'], name=op.f('fk_task_review_id_review')),
@@ -179,6 +180,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_task_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_task_review_ledger', ['review_id', 'ledger_position'], unique=False)
         batch_op.create_index('ix_task_status_deadline', ['status', 'deadline'], unique=False)
+        batch_op.create_index('ix_task_unacknowledged', ['last_notice_at', 'id'], unique=False, postgresql_where=sa.text('closed_at IS NULL AND last_notice_at IS NOT NULL AND (acknowledged_at IS NULL OR acknowledged_at < last_notice_at)'), sqlite_where=sa.text('closed_at IS NULL AND last_notice_at IS NOT NULL AND (acknowledged_at IS NULL OR acknowledged_at < last_notice_at)'))
         batch_op.create_index('ix_task_unit_status', ['unit_id', 'status'], unique=False)
 
     op.create_table('audit_event',
@@ -250,7 +252,9 @@ def upgrade():
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_message_created', ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_digest_id'), ['digest_id'], unique=False)
+        batch_op.create_index('ix_outbox_message_status_id', ['status', 'id'], unique=False)
         batch_op.create_index('ix_outbox_message_status_next', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_message_status_sent', ['status', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_task_id'), ['task_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_unit_id'), ['unit_id'], unique=False)
 
@@ -372,6 +376,26 @@ def upgrade():
     with op.batch_alter_table('org_handling', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_org_handling_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('outbox_digest_member',
+    sa.Column('digest_id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['digest_id'], ['outbox_message.id'], name=op.f('fk_outbox_digest_member_digest_id_outbox_message')),
+    sa.ForeignKeyConstraint(['message_id'], ['outbox_message.id'], name=op.f('fk_outbox_digest_member_message_id_outbox_message')),
+    sa.PrimaryKeyConstraint('digest_id', 'message_id', name=op.f('pk_outbox_digest_member'))
+    )
+    with op.batch_alter_table('outbox_digest_member', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_digest_member_message_id'), ['message_id'], unique=False)
+
+    op.create_table('outbox_mail_day',
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['message_id'], ['outbox_message.id'], name=op.f('fk_outbox_mail_day_message_id_outbox_message')),
+    sa.PrimaryKeyConstraint('address', 'day', name=op.f('pk_outbox_mail_day'))
+    )
+    with op.batch_alter_table('outbox_mail_day', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_mail_day_message_id'), ['message_id'], unique=False)
+
     op.create_table('proposal_decision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
@@ -413,6 +437,14 @@ def downgrade():
 
     op.drop_table('proposal_task')
     op.drop_table('proposal_decision')
+    with op.batch_alter_table('outbox_mail_day', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_mail_day_message_id'))
+
+    op.drop_table('outbox_mail_day')
+    with op.batch_alter_table('outbox_digest_member', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_digest_member_message_id'))
+
+    op.drop_table('outbox_digest_member')
     with op.batch_alter_table('org_handling', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_org_handling_unit_id'))
 
@@ -445,7 +477,9 @@ def downgrade():
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_unit_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_message_task_id'))
+        batch_op.drop_index('ix_outbox_message_status_sent')
         batch_op.drop_index('ix_outbox_message_status_next')
+        batch_op.drop_index('ix_outbox_message_status_id')
         batch_op.drop_index(batch_op.f('ix_outbox_message_digest_id'))
         batch_op.drop_index('ix_outbox_message_created')
 
@@ -461,6 +495,7 @@ def downgrade():
     op.drop_table('audit_event')
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_unit_status')
+        batch_op.drop_index('ix_task_unacknowledged', postgresql_where=sa.text('closed_at IS NULL AND last_notice_at IS NOT NULL AND (acknowledged_at IS NULL OR acknowledged_at < last_notice_at)'), sqlite_where=sa.text('closed_at IS NULL AND last_notice_at IS NOT NULL AND (acknowledged_at IS NULL OR acknowledged_at < last_notice_at)'))
         batch_op.drop_index('ix_task_status_deadline')
         batch_op.drop_index('ix_task_review_ledger')
         batch_op.drop_index(batch_op.f('ix_task_owner_id'))

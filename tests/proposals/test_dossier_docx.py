@@ -65,7 +65,8 @@ def test_dossier_holds_timeline_notices_acknowledgement_progress_and_explanation
     assert entry.acknowledged_at == SET_AT + timedelta(days=32) and not entry.unacknowledged
     assert [u.body for u in entry.progress] == ["已召开专题会议"]
     assert [u.body for u in entry.explanations] == ["征地问题导致延误"]
-    assert dossier.days_overdue_on(date(2026, 4, 30)) == {task.id: 30}
+    # 3月31日 → 4月30日: 30 calendar days, 21 working days (weekends and 清明 4月4日至6日 not counted).
+    assert dossier.days_overdue_on(date(2026, 4, 30)) == {task.id: 21}
 
 
 def test_talk_notice_for_a_task_and_its_decision(setup):
@@ -73,7 +74,7 @@ def test_talk_notice_for_a_task_and_its_decision(setup):
     proposal = service.propose_for_task(session, task, 2, PROPOSED)
     text = text_of(docx_drafts.talk_notice_docx(proposal, date(2026, 4, 20), "中共青山县委组织部"))
     assert text.startswith("〔2026〕X号\n约谈通知书\n青山镇党委书记甲书记同志：")
-    assert "“党建引领基层治理不够有力”（整改时限2026年3月31日），截至2026年4月20日已逾期20天" in text
+    assert "“党建引领基层治理不够有力”（整改时限2026年3月31日），截至2026年4月20日已逾期13个工作日" in text
     assert "中共青山县委组织部\n2026年4月20日" in text and "约谈时间：____年__月__日" in text
     service.decide(session, proposal, actor=setup["org"], now=DECIDED, held_on=date(2026, 4, 24),
                    held_by="王组织", doc_number="青组约〔2026〕5号", note="")
@@ -88,8 +89,9 @@ def test_talk_notice_for_a_unit_lists_its_tasks(setup):
     proposal = service.propose_for_unit(session, setup["bureau"], tasks, PROPOSED)
     text = text_of(docx_drafts.talk_notice_docx(proposal, date(2026, 4, 20)))
     assert "县教育局党组书记乙书记同志：" in text and "你单位有3项整改任务逾期未完成" in text
-    assert "1. 教育整改问题（整改时限2026年2月20日，已逾期59天）" in text
-    assert "3. 教育问题10（整改时限2026年3月10日，已逾期41天）" in text
+    assert "1. 教育整改问题（整改时限2026年2月20日，已逾期40个工作日）" in text
+    assert "3. 教育问题10（整改时限2026年3月10日，已逾期28个工作日）" in text
+    assert "天" not in text
 
 
 def test_circular_lists_units_tasks_and_days_overdue(setup):
@@ -100,9 +102,9 @@ def test_circular_lists_units_tasks_and_days_overdue(setup):
     data = docx_drafts.circular_docx([first, second], date(2026, 4, 30))
     document = docx.Document(BytesIO(data))
     rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
-    assert rows == [["序号", "责任单位", "整改任务", "整改时限", "逾期天数"],
-                    ["1", "县教育局", "教育整改问题", "2026年2月20日", "69天"],
-                    ["2", "青山镇", "党建引领基层治理不够有力", "2026年3月31日", "30天"]]
+    assert rows == [["序号", "责任单位", "整改任务", "整改时限", "逾期工作日"],
+                    ["1", "县教育局", "教育整改问题", "2026年2月20日", "48个工作日"],
+                    ["2", "青山镇", "党建引领基层治理不够有力", "2026年3月31日", "21个工作日"]]
     text = text_of(data)
     assert "〔2026〕X号" in text and "县教育局、青山镇等2个单位的2项整改任务逾期未完成" in text
     assert text.index("中共××县委组织部") > text.index("二、有关要求") and "2026年4月30日" in text

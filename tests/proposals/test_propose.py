@@ -44,9 +44,9 @@ def test_level_two_proposes_a_talk_once_per_cycle(app, setup):
     assert (proposal.kind, proposal.subject, proposal.status) == (ProposalKind.TALK, ProposalSubject.TASK,
                                                                   ProposalStatus.PENDING)
     assert proposal.task_id == task.id and proposal.unit_id == setup["unit"].id and proposal.source_level == 2
-    assert "青山镇" in proposal.reason and "已逾期20天" in proposal.reason and "2026年3月31日" in proposal.reason
+    assert "青山镇" in proposal.reason and "已逾期13个工作日" in proposal.reason and "2026年3月31日" in proposal.reason
     assert "超过10个工作日" in proposal.reason
-    assert [(link.task_id, link.days_overdue) for link in proposal.tasks] == [(task.id, 20)]
+    assert [(link.task_id, link.days_overdue) for link in proposal.tasks] == [(task.id, 13)]
     session.commit()
     assert service.propose_for_task(session, task, 2, NOW + timedelta(hours=1)) is None
     assert service.propose_for_task(session, task, 2, NOW + timedelta(days=3)) is None
@@ -99,7 +99,7 @@ def test_a_proposal_mails_org_dept_and_discipline_in_its_transaction(app, setup)
                                      "jw-office@example.test"}
     assert "sec-a@example.test" not in row.to_addresses + row.cc_addresses  # the owner is not told of this
     assert row.subject.startswith("【约谈建议】青山镇")
-    assert "党建引领基层治理不够有力" in row.body_text and "已逾期20天" in row.body_text
+    assert "党建引领基层治理不够有力" in row.body_text and "已逾期13个工作日" in row.body_text
     assert f"http://tracker.test/notify/proposals/{proposal.id}" in row.body_text
     assert f'href="http://tracker.test/notify/proposals/{proposal.id}"' in row.body_html
     # In-app notices for every org/discipline user, the one without an email included.
@@ -140,7 +140,8 @@ def test_unit_proposal_once_a_month_and_not_while_one_waits(app, setup):
     assert first.task_id is None and first.scope_key == f"unit:{setup['unit'].id}:2026-04"
     assert "3项整改任务逾期" in first.reason and "问题较多、长期打不开局面" in first.reason
     assert [link.task_id for link in first.tasks] == [t.id for t in tasks]
-    assert [link.days_overdue for link in first.tasks] == [50, 49, 48]
+    # Working days after 3月1日/2日/3日 up to 4月20日 (50, 49, 48 calendar days; weekends and 清明 not counted).
+    assert [link.days_overdue for link in first.tasks] == [35, 34, 33]
     session.commit()
     row = session.scalars(select(OutboxMessage).where(OutboxMessage.key == f"proposal:{first.id}")).one()
     assert row.unit_id == setup["unit"].id and "3项整改任务逾期未完成" in row.subject
@@ -179,4 +180,7 @@ def test_the_proposal_mail_arrives_once_over_smtp(app, setup, smtp_server):
     assert sorted(received["rcpt"]) == ["jw-office@example.test", "jw@example.test", "zzb@example.test"]
     message = received["message"]
     assert message["Subject"] == "【约谈建议】青山镇：党建引领基层治理不够有力"
-    assert f"http://tracker.test/notify/proposals/{proposal.id}" in message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",)).get_content()
+    assert f"http://tracker.test/notify/proposals/{proposal.id}" in plain
+    assert "整改时限：2026年3月31日，已逾期13个工作日" in plain  # 20 calendar days
+    assert "<td>13个工作日</td>" in message.get_body(("html",)).get_content()

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 
 from tests.proposals.conftest import ROLES, SCRIPT, client_for
 from tests.webhelpers import csrf_token, extract_csrf
+from tracker.extensions import db as _db
 from tracker.models import ProgressUpdate, UpdateKind
 from tracker.models.proposals import OrgHandling, Proposal, ProposalDecision, ProposalStatus
+from tracker.notify.calendar import WorkCalendar
 
 READERS = {"org_dept", "discipline"}
 
@@ -49,6 +51,8 @@ def test_proposal_page(app, world, role):
     assert response.status_code == 200
     assert world.unit_talk.reason in html and "督办材料" in html
     assert "党建引领基层治理不够有力" in html and "村级集体经济薄弱" in html
+    now_late = WorkCalendar.load(_db.session).workdays_between(world.late.deadline, world.today)
+    assert f"截至{world.today.year}年{world.today.month}月{world.today.day}日已逾期{now_late}个工作日" in html
     assert SCRIPT not in html and "&lt;script&gt;alert(" in html  # a task's text, escaped
     assert ('action="/notify/proposals/%d/decide"' % world.unit_talk.id in html) == (role == "org_dept")
     assert ('action="/notify/proposals/%d/dismiss"' % world.unit_talk.id in html) == (role == "org_dept")
@@ -170,9 +174,15 @@ def test_drafts(app, world, role):
     assert talk.status_code == 200 and talk.mimetype.endswith("wordprocessingml.document")
     text = _docx_text(talk.data)
     assert "约谈通知书" in text and "青山镇党委书记甲书记同志：" in text and "党建引领基层治理不够有力" in text
-    assert "已逾期30天" in text and f"〔{world.today.year}〕X号" in text
+    # The world's deadlines are 30 and 45 calendar days ago: the drafts count the working days among them.
+    calendar = WorkCalendar.load(_db.session)
+    late = calendar.workdays_between(world.late.deadline, world.today)
+    very_late = calendar.workdays_between(world.very_late.deadline, world.today)
+    assert late < 30 and very_late < 45
+    assert f"已逾期{late}个工作日" in text and f"〔{world.today.year}〕X号" in text
     table = _docx_text(circular.data)
-    assert "关于部分整改任务逾期未完成情况的通报" in table and "村级集体经济薄弱" in table and "45天" in table
+    assert "关于部分整改任务逾期未完成情况的通报" in table and "村级集体经济薄弱" in table
+    assert "逾期工作日" in table and f"{very_late}个工作日" in table
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -11,9 +11,11 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from sqlalchemy.orm import object_session
 
 from tracker.models import UnitKind
 from tracker.models.proposals import Proposal, ProposalStatus, ProposalSubject
+from tracker.notify.calendar import WorkCalendar
 from tracker.notify.dossier import days_overdue
 from tracker.timeutil import cn_date
 
@@ -30,7 +32,7 @@ class DraftRow:
     unit_name: str
     problem_text: str
     deadline: date | None
-    days_overdue: int
+    days_overdue: int  # working days, as the escalation rules count
     owner_name: str
 
 
@@ -87,13 +89,17 @@ def placeholder_doc_number(today: date) -> str:
     return f"〔{today.year}〕X号"
 
 
-def rows_for(proposal: Proposal, today: date) -> list[DraftRow]:
+def _calendar_for(proposal: Proposal, calendar: WorkCalendar | None) -> WorkCalendar:
+    return calendar if calendar is not None else WorkCalendar.load(object_session(proposal))
+
+
+def rows_for(proposal: Proposal, today: date, calendar: WorkCalendar) -> list[DraftRow]:
     rows = []
     for link in proposal.tasks:
         task = link.task
         owner = task.owner.name if task.owner else (task.comment.secretary_name if task.comment else "")
         rows.append(DraftRow(unit_name=task.unit.name if task.unit else "", problem_text=task.problem_text,
-                             deadline=task.deadline, days_overdue=days_overdue(task, today),
+                             deadline=task.deadline, days_overdue=days_overdue(task, today, calendar),
                              owner_name=owner or ""))
     return rows
 
@@ -108,11 +114,13 @@ def _addressee(proposal: Proposal, rows: list[DraftRow]) -> str:
     return f"{unit.name if unit else ''}{title}{name or '________'}同志："
 
 
-def talk_notice_docx(proposal: Proposal, today: date, org_name: str = DEFAULT_ORG_NAME) -> bytes:
-    """约谈通知书 for one 约谈 proposal (about a task or a unit)."""
+def talk_notice_docx(proposal: Proposal, today: date, org_name: str = DEFAULT_ORG_NAME,
+                     calendar: WorkCalendar | None = None) -> bytes:
+    """约谈通知书 for one 约谈 proposal (about a task or a unit); days overdue in working days on `calendar`
+    (the holiday table of the proposal's session when not given)."""
     decision = proposal.decision if proposal.status == ProposalStatus.DECIDED else None
     doc_number = (decision.doc_number if decision and decision.doc_number else placeholder_doc_number(today))
-    rows = rows_for(proposal, today)
+    rows = rows_for(proposal, today, _calendar_for(proposal, calendar))
     document = _new_document()
     _header(document, "约谈通知书", doc_number)
     _paragraph(document, _addressee(proposal, rows), indent=False)
@@ -121,11 +129,11 @@ def talk_notice_docx(proposal: Proposal, today: date, org_name: str = DEFAULT_OR
                              f"你单位有{len(rows)}项整改任务逾期未完成，问题较多、整改工作长期打不开局面，具体如下：")
         for number, row in enumerate(rows, 1):
             _paragraph(document, f"{number}. {row.problem_text}（整改时限{cn_date(row.deadline)}，"
-                                 f"已逾期{row.days_overdue}天）")
+                                 f"已逾期{row.days_overdue}个工作日）")
     else:
         row = rows[0] if rows else DraftRow("", proposal.task.problem_text if proposal.task else "", None, 0, "")
         _paragraph(document, f"根据县委关于述职评议问题整改工作的部署要求，你单位承担的整改任务“{row.problem_text}”"
-                             f"（整改时限{cn_date(row.deadline)}），截至{cn_date(today)}已逾期{row.days_overdue}天，"
+                             f"（整改时限{cn_date(row.deadline)}），截至{cn_date(today)}已逾期{row.days_overdue}个工作日，"
                              f"经提醒、催办、督办仍未完成整改。")
     _paragraph(document, "按照整改督办工作有关规定，经研究，决定对你进行约谈。现将有关事项通知如下：")
     held_on = cn_date(decision.held_on) if decision and decision.held_on else "____年__月__日"
@@ -138,12 +146,15 @@ def talk_notice_docx(proposal: Proposal, today: date, org_name: str = DEFAULT_OR
     return _to_bytes(document)
 
 
-def circular_docx(proposals: list[Proposal], today: date, org_name: str = DEFAULT_ORG_NAME) -> bytes:
-    """通报 draft listing the units, their overdue tasks and the days overdue, for one or more proposals."""
+def circular_docx(proposals: list[Proposal], today: date, org_name: str = DEFAULT_ORG_NAME,
+                  calendar: WorkCalendar | None = None) -> bytes:
+    """通报 draft listing the units, their overdue tasks and the working days overdue, for one or more proposals."""
+    if calendar is None and proposals:
+        calendar = _calendar_for(proposals[0], None)
     rows = []
     seen: set[tuple[str, str]] = set()
     for proposal in proposals:
-        for row in rows_for(proposal, today):
+        for row in rows_for(proposal, today, calendar):
             if (row.unit_name, row.problem_text) not in seen:
                 seen.add((row.unit_name, row.problem_text))
                 rows.append(row)
@@ -162,10 +173,10 @@ def circular_docx(proposals: list[Proposal], today: date, org_name: str = DEFAUL
     table = document.add_table(rows=1, cols=5)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, ("序号", "责任单位", "整改任务", "整改时限", "逾期天数")):
+    for cell, text in zip(table.rows[0].cells, ("序号", "责任单位", "整改任务", "整改时限", "逾期工作日")):
         _set_font(cell.paragraphs[0].add_run(text), HEADING_FONT, 12)
     for number, row in enumerate(rows, 1):
-        values = (str(number), row.unit_name, row.problem_text, cn_date(row.deadline), f"{row.days_overdue}天")
+        values = (str(number), row.unit_name, row.problem_text, cn_date(row.deadline), f"{row.days_overdue}个工作日")
         for cell, text in zip(table.add_row().cells, values):
             _set_font(cell.paragraphs[0].add_run(text), BODY_FONT, 12)
     _paragraph(document, "二、有关要求", font=HEADING_FONT)

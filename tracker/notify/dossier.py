@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.models import AuditEvent, ProgressUpdate, Role, Task, UpdateKind, User
 from tracker.models.proposals import Proposal, ProposalTask
+from tracker.notify.calendar import WorkCalendar
 from tracker.services import audit
 from tracker.services.errors import PermissionDenied
 from tracker.timeutil import local_date
@@ -85,18 +86,24 @@ class Dossier:
     proposal: Proposal
     tasks: list[TaskDossier]
     notices_available: bool  # False while the outbox is not part of this build
+    calendar: WorkCalendar
 
     def days_overdue_on(self, today: date) -> dict[int, int]:
-        return {entry.task.id: days_overdue(entry.task, today) for entry in self.tasks}
+        return {entry.task.id: days_overdue(entry.task, today, self.calendar) for entry in self.tasks}
 
 
-def days_overdue(task: Task, today: date) -> int:
-    """Calendar days past the 整改时限 as of `today` (or as of closure for a closed task); 0 if not late."""
+def days_overdue(task: Task, today: date, calendar: WorkCalendar) -> int:
+    """Working days past the 整改时限 as of `today` (or as of closure for a closed task); 0 if not late.
+
+    Counted like the escalation rules count (督办 after 5 working days, 约谈 after 10, 通报 after 20), so a
+    proposal never reads "逾期8个工作日" next to a rule that says 10: the holiday table, then
+    chinese_calendar, then weekends (WorkCalendar.workdays_between, deadline excluded, `today` included).
+    """
     if task.deadline is None:
         return 0
     tz = current_app.config.get("TIMEZONE") if has_app_context() else None
     until = local_date(task.closed_at, tz) if task.closed_at is not None else today
-    return max(0, (until - task.deadline).days)
+    return calendar.workdays_between(task.deadline, until)
 
 
 def _outbox_model():
@@ -123,8 +130,9 @@ def build_dossier(session, proposal: Proposal) -> Dossier:
     ).all()
     entries = {link.task_id: TaskDossier(task=link.task, link=link) for link in links}
     task_ids = list(entries)
+    calendar = WorkCalendar.load(session)
     if not task_ids:
-        return Dossier(proposal, [], _outbox_model() is not None)
+        return Dossier(proposal, [], _outbox_model() is not None, calendar)
 
     counts: dict[int, int] = defaultdict(int)
     events = session.scalars(
@@ -155,7 +163,7 @@ def build_dossier(session, proposal: Proposal) -> Dossier:
             entries[message.task_id].notices.append(NoticeEntry(
                 created_at=message.created_at, subject=message.subject,
                 status=getattr(message, "status_label", message.status), sent_at=message.sent_at))
-    return Dossier(proposal, list(entries.values()), outbox is not None)
+    return Dossier(proposal, list(entries.values()), outbox is not None, calendar)
 
 
 # --- the owner's 情况说明 --------------------------------------------------------------------------------

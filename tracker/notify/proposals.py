@@ -30,6 +30,7 @@ from tracker.models.proposals import (
     ProposalSubject,
     ProposalTask,
 )
+from tracker.notify.calendar import WorkCalendar
 from tracker.notify.dossier import days_overdue
 from tracker.services import audit
 from tracker.services.errors import DomainError, PermissionDenied
@@ -67,8 +68,12 @@ def _short(text: str, limit: int = 60) -> str:
 
 # --- proposing (called by the escalation scan) -------------------------------------------------------
 
-def propose_for_task(session, task: Task, level: int, now: datetime) -> Proposal | None:
+def propose_for_task(session, task: Task, level: int, now: datetime,
+                     calendar: WorkCalendar | None = None) -> Proposal | None:
     """Proposes 约谈 (level 2) or 通报 (level 3) for an overdue task, once per reminder cycle.
+
+    Days overdue are working days on `calendar` (loaded from the holiday table when not given), as the
+    escalation rules count them.
 
     Returns the new proposal, or None when there is nothing new: already proposed in this cycle, the task
     is closed, or it belongs to no unit (a county-wide task has no secretary to talk to).
@@ -79,12 +84,12 @@ def propose_for_task(session, task: Task, level: int, now: datetime) -> Proposal
         return None
     kind = LEVEL_KINDS[level]
     today = local_date(now, _tz())
-    late = days_overdue(task, today)
+    late = days_overdue(task, today, calendar or WorkCalendar.load(session))
     threshold = (task.policy or {}).get(LEVEL_RULE_KEYS[level])
     beyond = f"（超过{threshold}个工作日）" if threshold else ""
     unit_name = task.unit.name if task.unit else ""
     reason = (f"{unit_name}的整改任务“{_short(task.problem_text)}”整改时限为{cn_date(task.deadline)}，"
-              f"截至{cn_date(today)}已逾期{late}天{beyond}，按规则建议{kind}。")
+              f"截至{cn_date(today)}已逾期{late}个工作日{beyond}，按规则建议{kind}。")
     proposal = _insert_once(session, kind=kind, subject=ProposalSubject.TASK, task_id=task.id,
                             unit_id=task.unit_id, scope_key=f"task:{task.id}:c{task.reminder_cycle}",
                             reminder_cycle=task.reminder_cycle, source_level=level, reason=reason, now=now)
@@ -96,7 +101,8 @@ def propose_for_task(session, task: Task, level: int, now: datetime) -> Proposal
     return proposal
 
 
-def propose_for_unit(session, unit: Unit, tasks, now: datetime) -> Proposal | None:
+def propose_for_unit(session, unit: Unit, tasks, now: datetime,
+                     calendar: WorkCalendar | None = None) -> Proposal | None:
     """Proposes a unit-level 约谈 of the unit's secretary for its overdue `tasks`, at most once a month.
 
     Returns None when the unit was already proposed this calendar month, or still has one 待决定.
@@ -118,9 +124,11 @@ def propose_for_unit(session, unit: Unit, tasks, now: datetime) -> Proposal | No
                             source_level=max(t.escalation_level for t in tasks), reason=reason, now=now)
     if proposal is None:
         return None
+    calendar = calendar or WorkCalendar.load(session)
     for task in sorted(tasks, key=lambda t: (t.deadline or today, t.id)):
         session.add(ProposalTask(proposal=proposal, task_id=task.id, deadline=task.deadline,
-                                 days_overdue=days_overdue(task, today), level=task.escalation_level))
+                                 days_overdue=days_overdue(task, today, calendar),
+                                 level=task.escalation_level))
     _after_create(session, proposal, now)
     return proposal
 

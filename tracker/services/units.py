@@ -2,9 +2,11 @@
 
 Both only change the session, audited; the caller commits once, so a merge moves all or nothing.
 """
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from tracker.models import Comment, Role, Task, Unit, User
 from tracker.models.proposals import OrgHandling, Proposal
@@ -13,6 +15,59 @@ from tracker.services.errors import DomainError, PermissionDenied
 
 MAX_NAME = 100
 UNIT_MANAGERS = {Role.ORG_DEPT, Role.ADMIN}
+UNITS_PER_PAGE = 50
+MAX_QUERY = 100
+
+
+@dataclass
+class UnitRow:
+    unit: Unit
+    merged_into_name: str | None  # the unit it was merged into, None while it is active
+
+
+@dataclass
+class UnitListing:
+    """One page of the 责任单位 page. A city has thousands of units: the page holds at most `per_page` rows,
+    and the merge targets once (only when a row on the page is 待更名: only those are merged)."""
+    rows: list[UnitRow]
+    total: int
+    page: int
+    per_page: int
+    q: str
+    targets: list = field(default_factory=list)  # rows with .id, .name, .needs_rename: the active units
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    # The pager macro's interface (that of a Flask-SQLAlchemy Pagination).
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages)
+    prev_num = property(lambda self: self.page - 1)
+    next_num = property(lambda self: self.page + 1)
+
+
+def unit_listing(session, *, q: str | None = "", page: int | None = 1,
+                 per_page: int = UNITS_PER_PAGE) -> UnitListing:
+    """Units whose name contains `q`: 待更名 first, then the others by name, merged ones last."""
+    q = " ".join((q or "").split())[:MAX_QUERY]
+    conditions = [Unit.name.icontains(q, autoescape=True)] if q else []
+    total = session.scalar(select(func.count(Unit.id)).where(*conditions)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page or 1), pages)
+    target = aliased(Unit)
+    result = session.execute(
+        select(Unit, target.name).outerjoin(target, Unit.merged_into_id == target.id).where(*conditions)
+        .order_by(Unit.needs_rename.desc(), Unit.merged_into_id.is_not(None), Unit.name, Unit.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    rows = [UnitRow(unit, merged_name if unit.merged_into_id is not None else None) for unit, merged_name in result]
+    targets = []
+    if any(row.unit.needs_rename and row.merged_into_name is None for row in rows):
+        targets = list(session.execute(
+            select(Unit.id, Unit.name, Unit.needs_rename).where(Unit.merged_into_id.is_(None))
+            .order_by(Unit.needs_rename, Unit.name, Unit.id)))
+    return UnitListing(rows, total, page, per_page, q, targets)
 
 
 def _require_manager(actor: User) -> None:

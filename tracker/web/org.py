@@ -234,11 +234,9 @@ def set_owner(task_id: int):
 # --- 责任单位 --------------------------------------------------------------------------------------
 
 def _units_page(errors: dict | None = None, values: dict | None = None, status: int = 200):
-    all_units = list(db.session.scalars(select(Unit).order_by(Unit.needs_rename.desc(), Unit.name, Unit.id)))
-    active = [u for u in all_units if u.merged_into_id is None]
-    names = {u.id: u.name for u in all_units}
-    return render_template("org/units.html", units=all_units, active=active, names=names,
-                           errors=errors or {}, values=values or {}), status
+    # The forms post to ?q=&page= of the page they are on, so a refusal comes back to the same rows.
+    listing = units.unit_listing(db.session, q=request.args.get("q", ""), page=int_arg(request.args.get("page"), 1))
+    return render_template("org/units.html", listing=listing, errors=errors or {}, values=values or {}), status
 
 
 @bp.get("/units", endpoint="units")

@@ -70,8 +70,17 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.user_loader(_load_user)
+    _install_session_hooks()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
+
+
+def _install_session_hooks() -> None:
+    from flask_sqlalchemy.session import Session
+
+    from tracker.notify import daymail
+
+    daymail.install(Session)  # digests of the day are rendered once, just before the commit
 
 
 def _load_user(session_id: str):

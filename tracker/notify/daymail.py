@@ -23,12 +23,13 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 
 from tracker.models.notify import DigestMember, MailDay, OutboxMessage, OutboxStatus
 from tracker.timeutil import cn_date, local_date
 
 DIGEST_KIND = "digest"
+DIRTY = "tracker.daymail.dirty_digests"
 MAX_LISTED = 100  # a digest lists this many notices in full and counts the rest (the app lists them all)
 LABEL_ORDER = ["提醒", "进展报告提醒", "催办", "督办", "约谈建议", "通报建议"]
 _LABEL = re.compile(r"^【([^】]{1,12})】")
@@ -185,15 +186,42 @@ def _add_members(session, digest: OutboxMessage, rows: list[OutboxMessage]) -> N
             known.add(row.id)
         if row.digest_id is None:
             row.digest_id = digest.id
+    # Rendered once per transaction (render_dirty, run before commit), not once per added notice: the
+    # organization department's digest can gather hundreds of notices in one scan.
+    session.info.setdefault(DIRTY, set()).add(digest.id)
+
+
+def render_dirty(session) -> None:
+    """Renders every digest that gained notices in this transaction."""
+    dirty = session.info.pop(DIRTY, set())
+    if not dirty:
+        return
     session.flush()
-    members = session.scalars(select(OutboxMessage).join(DigestMember, DigestMember.message_id == OutboxMessage.id)
-                              .where(DigestMember.digest_id == digest.id).order_by(OutboxMessage.id)).all()
-    if len(members) == 1 and members[0].task_id is not None:
-        digest.task_id, digest.unit_id = members[0].task_id, members[0].unit_id
-    else:
-        digest.task_id = None
-    day = date.fromisoformat(digest.key.rsplit(":", 1)[1])
-    digest.subject, digest.body_text, digest.body_html = render_digest(members, day)
+    for digest in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(dirty))):
+        members = session.scalars(select(OutboxMessage).join(DigestMember, DigestMember.message_id == OutboxMessage.id)
+                                  .where(DigestMember.digest_id == digest.id).order_by(OutboxMessage.id)).all()
+        if len(members) == 1 and members[0].task_id is not None:
+            digest.task_id, digest.unit_id = members[0].task_id, members[0].unit_id
+        else:
+            digest.task_id = None
+        day = date.fromisoformat(digest.key.rsplit(":", 1)[1])
+        digest.subject, digest.body_text, digest.body_html = render_digest(members, day)
+    session.flush()
+
+
+def _render_before_commit(session) -> None:
+    render_dirty(session)
+
+
+def _forget_on_rollback(session) -> None:
+    session.info.pop(DIRTY, None)
+
+
+def install(session_class) -> None:
+    """Hooks digest rendering into every commit of `session_class` (create_app calls it once)."""
+    if not event.contains(session_class, "before_commit", _render_before_commit):
+        event.listen(session_class, "before_commit", _render_before_commit)
+        event.listen(session_class, "after_rollback", _forget_on_rollback)
 
 
 def _next_workday(session, day: date) -> date:

@@ -60,4 +60,4 @@ def _context(i: int) -> dict:
 def report(result: dict) -> str:
     return (f"投递 {result['messages']} 封（{result['dialect']}，每封 2 个收件人，本机 aiosmtpd）：发件箱 {result['outbox_per_s']:.0f} 封/秒，"
             f"裸 smtplib 下限 {result['floor_per_s']:.0f} 封/秒，比值 {result['ratio']:.2f}"
-            "（发件箱每封多一次数据库提交）")
+            "（发件箱每封多两次数据库提交：续租认领、标记已发送）")

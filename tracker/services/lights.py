@@ -5,6 +5,7 @@ from datetime import date
 from tracker.models import Task, TaskStatus
 
 DUE_SOON_DAYS = 7
+OVERDUE_STAGES = frozenset({"urge", "level1", "level2", "level3"})
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,27 @@ class Light:
         return f"剩余{self.days_left}天"
 
 
+def scan_stage(task) -> str:
+    """The notice the scan last handled in the task's current cycle ("remind", "urge", "level1"…), or "".
+
+    The scan runs on its own clock (`tracker jobs tick --now …` replays any moment), so a light that also
+    follows what the scan has sent moves as the ladder does: 提醒 sent → at least yellow, 催办 sent → red.
+    """
+    stage = getattr(task, "notice_stage", None) or ""
+    cycle, _, rule = stage.partition(":")
+    if not rule or cycle != str(getattr(task, "reminder_cycle", 1)):
+        return ""
+    return rule.split("-", 1)[0]
+
+
 def light_for(task: Task, today: date, due_soon_days: int = DUE_SOON_DAYS) -> Light:
     days_left = (task.deadline - today).days if task.deadline else None
     if task.status == TaskStatus.CLOSED:
         return Light("closed", "已销号", days_left)
+    stage = scan_stage(task)
     # A task under 督办 or higher stays red on every list, even after an extension.
-    if task.escalation_level >= 1 or (days_left is not None and days_left < 0):
+    if task.escalation_level >= 1 or (days_left is not None and days_left < 0) or stage in OVERDUE_STAGES:
         return Light("red", "红灯", days_left)
-    if days_left is not None and days_left <= due_soon_days:
+    if (days_left is not None and days_left <= due_soon_days) or stage == "remind":
         return Light("yellow", "黄灯", days_left)
     return Light("green", "绿灯", days_left)

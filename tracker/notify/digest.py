@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
 from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus
-from tracker.services.lights import light_for
+from tracker.services.lights import DUE_SOON_DAYS, light_for
 from tracker.timeutil import cn_date, local_date
 
 MAX_TASKS_LISTED = 50  # a secretary's mail lists this many and counts the rest
@@ -153,7 +153,7 @@ def _secretary_digests(session, now: datetime, today: date, week: str) -> int:
         by_unit.setdefault(user.unit_id, []).append(user)
     if not by_unit:
         return 0
-    due_soon = int(current_app.config.get("ESCALATION_RULES", {}).get("due_soon_days", 7))
+    due_soon = int(current_app.config.get("ESCALATION_RULES", {}).get("due_soon_days", DUE_SOON_DAYS))
     added = 0
     for unit_id, users in by_unit.items():
         tasks = session.scalars(

@@ -19,7 +19,6 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from tracker.models import User
 from tracker.models.notify import Notice, OutboxMessage, OutboxStatus
 
 SUBJECT_MAX = 200

@@ -75,9 +75,7 @@ def outbox_detail(message_id: int):
     """One mail: subject, recipients, text body, its task, and the digest it went in (or what it carries)."""
     from tracker.notify import daymail
 
-    row = db.session.get(OutboxMessage, message_id)
-    if row is None:
-        abort(404)
+    row = db.get_or_404(OutboxMessage, message_id)
     return render_template("notify/outbox_detail.html", row=row, digests=daymail.digests_of(db.session, row.id),
                            members=daymail.members_of(db.session, row.id) if row.kind == daymail.DIGEST_KIND else [])
 
@@ -85,9 +83,7 @@ def outbox_detail(message_id: int):
 @bp.post("/outbox/<int:message_id>/retry")
 @roles_required(Role.ORG_DEPT)
 def outbox_retry(message_id: int):
-    row = db.session.get(OutboxMessage, message_id)
-    if row is None:
-        abort(404)
+    row = db.get_or_404(OutboxMessage, message_id)
     try:
         retry(db.session, row, actor=current_user, now=utcnow())
         db.session.commit()
@@ -204,9 +200,7 @@ def holidays_save():
 @bp.post("/holidays/<int:holiday_id>/delete")
 @roles_required(Role.ORG_DEPT)
 def holidays_delete(holiday_id: int):
-    row = db.session.get(HolidayDay, holiday_id)
-    if row is None:
-        abort(404)
+    row = db.get_or_404(HolidayDay, holiday_id)
     year = row.year
     holidays.delete_holiday(db.session, row, actor=current_user, now=utcnow())
     db.session.commit()

@@ -2,9 +2,10 @@
 from dataclasses import dataclass
 from datetime import date
 
+from config import Config
 from tracker.models import Task, TaskStatus
 
-DUE_SOON_DAYS = 7
+DUE_SOON_DAYS = Config.ESCALATION_RULES["due_soon_days"]  # config.py is the one source
 OVERDUE_STAGES = frozenset({"urge", "level1", "level2", "level3"})
 
 

@@ -246,9 +246,7 @@ def units_view():
 
 
 def _unit_action(unit_id: int, form_name: str, action, success: str):
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = db.get_or_404(Unit, unit_id)
     key = f"{form_name}{unit_id}"
     values = _submitted(key)
     return commit_or(lambda: action(unit), success=success, then=url_for("org.units"),

@@ -166,9 +166,7 @@ def request_extension(task_id: int):
 @bp.get("/evidence/<int:evidence_id>")
 @login_required
 def evidence(evidence_id: int):
-    record = db.session.get(Evidence, evidence_id)
-    if record is None:
-        abort(404)
+    record = db.get_or_404(Evidence, evidence_id)
     task_for_view(record.task_id)
     path = evidence_files.stored_path(record, evidence_files.upload_dir(current_app.config))
     if path is None:

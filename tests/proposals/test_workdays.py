@@ -7,6 +7,7 @@ import docx
 import pytest
 
 from tests.factories import make_review, make_task, make_unit, make_user
+from tests.proposals.test_dossier_docx import text_of
 from tracker.models import EscalationLevel, Role
 from tracker.models.notify import HolidayDay
 from tracker.notify import docx_drafts
@@ -17,12 +18,6 @@ from tracker.notify.dossier import build_dossier, days_overdue
 MONDAY = datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc)  # 2026年4月20日 09:00 in Asia/Shanghai
 AFTER_NATIONAL_DAY = datetime(2026, 10, 9, 1, 0, tzinfo=timezone.utc)  # Friday 2026年10月9日 09:00
 BEFORE_NATIONAL_DAY = date(2026, 9, 30)  # the last working day before the 国庆 holiday (10月1日至7日)
-
-
-def text_of(data: bytes) -> str:
-    document = docx.Document(BytesIO(data))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
 @pytest.fixture

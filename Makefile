@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install test test-sqlite test-postgres run bench clean
+.PHONY: install test test-sqlite test-postgres run bench parse-report clean
 
 install: $(BIN)/tracker
 
@@ -49,6 +49,10 @@ $(VENV)/.demo-deps: $(BIN)/tracker
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m benchmarks
+
+# The reader over the project's own corpus (tests/corpus): documents exact, problems found / expected, warnings.
+parse-report: $(BIN)/tracker
+	$(BIN)/python -m benchmarks.parse_report
 
 clean:
 	rm -rf $(VENV) instance/tracker.db

@@ -134,8 +134,9 @@ def register_template_helpers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from jobs.cli import jobs_cli, scheduler_command
     from tracker.cli import COMMANDS
+    from tracker.ops.cli import COMMANDS as OPS_COMMANDS
 
-    for command in COMMANDS:
+    for command in [*COMMANDS, *OPS_COMMANDS]:
         app.cli.add_command(command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(scheduler_command)

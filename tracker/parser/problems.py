@@ -8,8 +8,10 @@ requirements after the problems ("希望…：一是…") is never counted: numb
 import re
 from dataclasses import dataclass
 
+from .cues import find_labels
 from .patterns import (CLOSERS, FULL_STOP, STRONG_EXPECTATION_RE, WEAK_EXPECTATION_RE, Enumerator,
                        enumerator_at, is_boundary, sentence_end)
+from .turns import cue_markers, infer_list
 
 _CONNECTOR = r"(?P<conn>(?:但是?|不过|然而|只是|同时)[，,]?(?:[^。；;！!？?\n]{0,20}?)?)"
 _ADVERB = r"(?:也还|也|还|仍然|仍|依然|尚)"
@@ -45,6 +47,7 @@ class SplitComment:
     problems: list[str]
     expectations: str
     found_marker: bool
+    how: str = "marker"  # marker | cue | label | clause (a contrast sentence) | inferred (a list) | none
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Marker:
     start: int
     end: int
     clause: str | None = None  # set for "但也存在……的问题"
+    cue: str | None = None     # None: a known phrase; "turn": found from cues; "clause": a contrast sentence
 
 
 def flatten(text: str) -> str:
@@ -80,17 +84,69 @@ def find_marker(text: str, require_list: bool = False) -> Marker | None:
     strong = sorted((m for s, m in candidates if s), key=lambda m: (m.start, m.clause is not None))
     if strong:
         return strong[0]
-    return min((m for _, m in candidates), key=lambda m: m.start, default=None)
+    if candidates:
+        return min((m for _, m in candidates), key=lambda m: m.start)
+    for turn in cue_markers(text):
+        follows = _FILLER_RE.match(text, turn.end).end()
+        first = enumerator_at(text, follows)
+        if require_list and (turn.clause or first is None or first.number != 1):
+            continue
+        return Marker(turn.start, turn.end, cue="clause" if turn.clause else "turn")
+    return None
 
 
 def split_comment(comment: str) -> SplitComment:
+    labelled = split_labelled(comment)
+    if labelled is not None:
+        return labelled
     marker = find_marker(comment)
     if marker is None:
+        first = infer_list(comment)
+        if first is not None:
+            items, end = read_enumerated(comment, first)
+            return SplitComment(flatten(comment[:first.start]).rstrip(_TRAILING_SEPARATORS), items,
+                                _expectations(comment, end), False, "inferred")
         cut = 0 if STRONG_EXPECTATION_RE.match(comment) else _expectation_start(comment, 0)
-        return SplitComment(flatten(comment[:cut]), [], _expectations(comment, cut), False)
+        return SplitComment(flatten(comment[:cut]), [], _expectations(comment, cut), False, "none")
     strengths = flatten(comment[:marker.start]).rstrip(_TRAILING_SEPARATORS)
     items, end = read_problems(comment, marker)
-    return SplitComment(strengths, items, _expectations(comment, end), True)
+    how = {None: "marker", "turn": "cue", "clause": "clause"}[marker.cue]
+    return SplitComment(strengths, items, _expectations(comment, end), True, how)
+
+
+def split_labelled(comment: str) -> SplitComment | None:
+    """【工作亮点】…【存在问题】…【努力方向】…, "一、成绩 二、问题 三、要求", label cells of a table."""
+    labels = find_labels(comment)
+    if not labels:
+        return None
+    strengths, problems, expectations = [], [], []
+    if labels[0][0] > 0:
+        strengths.append(comment[:labels[0][0]])
+    for number, (_, end, kind, _) in enumerate(labels):
+        stop = labels[number + 1][0] if number + 1 < len(labels) else len(comment)
+        part = comment[end:stop]
+        if kind == "problems":
+            items, used = read_items(part)
+            problems.extend(items)
+            if used < len(part):
+                expectations.append(part[used:])
+        elif kind == "strengths":
+            strengths.append(part)
+        elif kind == "expectations" or problems:
+            expectations.append(part)
+        else:
+            strengths.append(part)
+    return SplitComment(flatten("".join(strengths)).rstrip(_TRAILING_SEPARATORS), problems,
+                        _expectations("\n".join(expectations), 0), True, "label")
+
+
+def read_items(part: str) -> tuple[list[str], int]:
+    """The problems of a labelled part: a numbered list, one per paragraph, or sentences."""
+    start = _FILLER_RE.match(part, 0).end()
+    first = enumerator_at(part, start)
+    if first is not None and first.number == 1:
+        return read_enumerated(part, first)
+    return _read_unnumbered(part, start)
 
 
 def read_problems(text: str, marker: Marker) -> tuple[list[str], int]:
@@ -135,12 +191,18 @@ def _next_enumerator(text: str, current: Enumerator) -> Enumerator | None:
 
 
 def _read_unnumbered(text: str, start: int) -> tuple[list[str], int]:
-    """Sentences, or pieces separated by ；, up to where the expectations begin."""
+    """Paragraphs (when the problems are one paragraph each), else sentences or pieces separated by ；,
+    up to where the expectations begin."""
     if STRONG_EXPECTATION_RE.match(text, start):  # "但还存在一些问题。希望…": nothing was named
         return [], start
     end = _expectation_start(text, start, weak=WEAK_EXPECTATION_RE)
+    region = text[start:end].strip("\n")
+    if "\n" in region:
+        pieces = region.split("\n")
+    else:
+        pieces = re.findall(r"[^；;。！!？?\n]+(?:[。！!？?][" + re.escape(CLOSERS) + r"]*)?", text[start:end])
     items = []
-    for piece in re.findall(r"[^；;。！!？?\n]+(?:[。！!？?][" + re.escape(CLOSERS) + r"]*)?", text[start:end]):
+    for piece in pieces:
         item = _item_text(piece)
         if item.strip(FULL_STOP + CLOSERS):
             items.append(item)

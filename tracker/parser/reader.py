@@ -1,6 +1,7 @@
 """Bytes to text: .txt in UTF-8 / GB18030, or .docx paragraphs and tables in document order."""
 import io
 import re
+import zlib
 import unicodedata
 import zipfile
 from pathlib import PurePath
@@ -30,25 +31,84 @@ _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 _BOMS = [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")]
 
 
+class DocumentText(str):
+    """The text of a document, with what the reader had to tolerate (``warnings``, Chinese, for the user)."""
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, text: str, warnings=()) -> "DocumentText":
+        result = cls(text)
+        result.warnings = tuple(warnings)
+        return result
+
+
+# A few bad bytes are replaced and reported; more than this is not a text file.
+_MAX_BAD_SPOTS = 32
+NEWLINE = b"\n"
+_SHOWN_SPOTS = 5
+
+
 def decode_text(data: bytes) -> str:
-    """Decode a .txt: BOM first, then strict UTF-8, then GB18030 (a superset of GBK and GB2312)."""
-    text = None
+    """Decode a .txt: BOM first, then strict UTF-8, then GB18030 (a superset of GBK and GB2312).
+
+    When neither decodes strictly, the one with fewer undecodable spots is used if they are few: each is
+    replaced by U+FFFD and the result's ``warnings`` say where (line and byte offset).
+    """
+    text, warnings = None, []
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             text = _decode(data[len(bom):], encoding)
+            if text is None and encoding == "utf-8":
+                text, warnings = _tolerant(data, len(bom), ("utf-8",))
             break
     if text is None:
         text = _decode(data, "utf-8")
-    if text is None:
-        text = _decode(data, "gb18030")
+        if text is None:
+            text = _decode(data, "gb18030")
+        if text is None:
+            text, warnings = _tolerant(data, 0, ("utf-8", "gb18030"))
     if text is None:
         raise UnreadableDocumentError(
-            f"无法识别文件的文字编码（读取了 {len(data)} 字节，既不是 UTF-8 也不是 GB18030/GBK），"
-            f"可能不是文本文件。{ACCEPTED}")
+            f"无法识别文件的文字编码（读取了 {len(data)} 字节，既不是 UTF-8 也不是 GB18030/GBK，"
+            f"无法解码的地方太多），可能不是文本文件。{ACCEPTED}")
     if _looks_binary(text):
         raise UnreadableDocumentError(
             f"文件内容不是文字（读取了 {len(data)} 字节，含有大量控制字符），可能是二进制文件。{ACCEPTED}")
-    return _LINE_BREAKS.sub("\n", text.lstrip("\ufeff"))
+    return DocumentText.of(_LINE_BREAKS.sub("\n", text.lstrip("\ufeff")), warnings)
+
+
+def _tolerant(data: bytes, skip: int, encodings) -> tuple[str | None, list[str]]:
+    """The decoding with the fewest bad spots, if there are few; else (None, [])."""
+    best = None
+    for encoding in encodings:
+        decoded = _decode_replacing(data, skip, encoding)
+        if decoded is not None and (best is None or len(decoded[1]) < len(best[1])):
+            best = decoded + (encoding,)
+    if best is None:
+        return None, []
+    text, spots, encoding = best
+    if len(spots) > max(3, len(text) // 200):
+        return None, []
+    shown = "；".join(f"第 {data.count(NEWLINE, 0, offset) + 1} 行（第 {offset} 字节）" for offset in spots[:_SHOWN_SPOTS])
+    more = f"等 {len(spots)} 处" if len(spots) > _SHOWN_SPOTS else f"共 {len(spots)} 处"
+    name = "UTF-8" if encoding == "utf-8" else "GB18030/GBK"
+    return text, [f"文件按 {name} 读取，有无法解码的字节，已替换为“\ufffd”：{shown}，{more}，请核对这些位置的文字"
+                  f" (undecodable bytes replaced at byte offsets {', '.join(map(str, spots[:_SHOWN_SPOTS]))})"]
+
+
+def _decode_replacing(data: bytes, skip: int, encoding: str) -> tuple[str, list[int]] | None:
+    parts, spots, position = [], [], skip
+    while True:
+        try:
+            parts.append(data[position:].decode(encoding))
+            return "".join(parts), spots
+        except UnicodeDecodeError as error:
+            parts.append(data[position:position + error.start].decode(encoding, errors="replace"))
+            parts.append("\ufffd")
+            spots.append(position + error.start)
+            position += max(error.end, error.start + 1)
+            if len(spots) > _MAX_BAD_SPOTS:
+                return None
 
 
 def _decode(data: bytes, encoding: str) -> str | None:
@@ -91,16 +151,58 @@ def _is_docx(data: bytes) -> bool:
         return False
 
 
+# A transcript's document.xml is well under a few MB; the limits leave a wide margin and still refuse a
+# decompression bomb before anything is inflated.
+MAX_DOCUMENT_XML_BYTES = 40 * 1024 * 1024
+MAX_TOTAL_BYTES = 80 * 1024 * 1024
+MAX_RATIO = 120            # uncompressed / compressed, for members over 1 MB uncompressed
+MAX_PARAGRAPHS = 50_000
+
+
+def check_docx(data: bytes) -> None:
+    """Refuse a .docx whose members would inflate to too much, judged from the zip directory alone,
+    then stream document.xml with a byte cap (declared sizes may lie) counting its paragraphs."""
+    too_big = f"“.docx”文件解压后过大，疑似压缩炸弹，已拒绝读取。{ACCEPTED}"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        total = sum(info.file_size for info in infos)
+        if total > MAX_TOTAL_BYTES:
+            raise UnreadableDocumentError(f"{too_big}（解压后共 {total // (1024 * 1024)} MB）")
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > 1024 * 1024 and ratio > MAX_RATIO:
+                raise UnreadableDocumentError(f"{too_big}（{info.filename} 压缩比 {ratio:.0f}:1）")
+        main = archive.getinfo("word/document.xml")
+        if main.file_size > MAX_DOCUMENT_XML_BYTES:
+            raise UnreadableDocumentError(f"{too_big}（正文 {main.file_size // (1024 * 1024)} MB）")
+        read, paragraphs, tail = 0, 0, b""
+        with archive.open(main) as stream:
+            while chunk := stream.read(1024 * 1024):
+                read += len(chunk)
+                if read > MAX_DOCUMENT_XML_BYTES:
+                    raise UnreadableDocumentError(f"{too_big}（正文超过 {MAX_DOCUMENT_XML_BYTES // (1024 * 1024)} MB）")
+                window = tail + chunk
+                paragraphs += window.count(b"<w:p>") + window.count(b"<w:p ") - tail.count(b"<w:p>") - tail.count(b"<w:p ")
+                tail = window[-8:]
+                if paragraphs > MAX_PARAGRAPHS:
+                    raise UnreadableDocumentError(
+                        f"“.docx”文件的段落超过 {MAX_PARAGRAPHS} 个，不像一份会议记录，已拒绝读取。{ACCEPTED}")
+
+
 def _read_docx(data: bytes) -> str:
     import docx  # python-docx; imported here so .txt parsing works without it
 
+    try:
+        check_docx(data)
+    except (zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise UnreadableDocumentError(f"无法打开 .docx 文件（{type(exc).__name__}），文件可能已损坏。{ACCEPTED}") from exc
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors ... on corrupt files
         raise UnreadableDocumentError(f"无法打开 .docx 文件（{type(exc).__name__}），文件可能已损坏。{ACCEPTED}") from exc
     lines: list[str] = []
     _collect(document, lines)
-    return _LINE_BREAKS.sub("\n", "\n".join(lines))
+    return DocumentText.of(_LINE_BREAKS.sub("\n", "\n".join(lines)))
 
 
 def _collect(container, lines: list[str]) -> None:

@@ -1,1 +1,0 @@
-"""Deadline reminders, the escalation ladder and the email outbox."""

@@ -10,8 +10,8 @@ MESSAGES = 500
 def run(messages: int = MESSAGES, database_url: str | None = None) -> dict:
     from tracker.extensions import db
     from tracker.models.notify import OutboxMessage
-    from tracker.notify.delivery import build_message, deliver
-    from tracker.notify.outbox import enqueue_email
+    from tracker.mail.delivery import build_message, deliver
+    from tracker.mail.outbox import enqueue_email
     from tracker.timeutil import parse_local
 
     now = parse_local("2026-03-24T09:00")

@@ -8,19 +8,16 @@ test schemas) never block each other. SQLite: an exclusive flock on a file next 
 lock and two databases never do), or on SCHEDULER_LOCK_FILE when that is set explicitly; the kernel
 releases it when the process dies.
 
-SchedulerLease rows only *show* the state (holder, heartbeat) and serialise scans by a row lock.
+SchedulerLease rows (tracker.services.leases) only *show* the state (holder, heartbeat) and serialise scans.
 """
 import fcntl
 import os
 import socket
-from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
-
-from tracker.models.notify import SchedulerLease
 
 LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext(current_database() || '/' || current_schema() || '/zgdb-scheduler'))"
 # The lock connection is dedicated to this one lock: any advisory lock it holds is ours.
@@ -149,26 +146,3 @@ def still_leading() -> bool:
     """True in a process that never led (`tracker jobs tick`, tests), or while this scheduler leads.
     A leader that released its lock normally has stopped its jobs already."""
     return not _current or _current[0].still_held()
-
-
-def _insert_ignore(session, name: str, holder: str, now: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(SchedulerLease).values(name=name, holder=holder, acquired_at=now, heartbeat_at=now,
-                                                  runs=0).on_conflict_do_nothing(index_elements=["name"]))
-
-
-def touch_lease(session, name: str, holder: str, now: datetime, *, acquired: bool = False) -> None:
-    """Locks the row until the caller's commit: two scans of one database never overlap."""
-    _insert_ignore(session, name, holder, now)
-    values = {"holder": holder, "heartbeat_at": now, "runs": SchedulerLease.runs + 1}
-    if acquired:
-        values["acquired_at"] = now
-    session.execute(update(SchedulerLease).where(SchedulerLease.name == name).values(**values))
-
-
-def lease(session, name: str) -> SchedulerLease | None:
-    return session.scalar(select(SchedulerLease).where(SchedulerLease.name == name))

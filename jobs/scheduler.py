@@ -2,7 +2,7 @@
 
 APScheduler runs a job once per process that starts a scheduler, so the scheduler lives only here, with
 its jobs declared in code (memory job store). Before starting it the process becomes the leader (an
-advisory lock on PostgreSQL, a file lock on SQLite, see tracker.notify.lock); a second scheduler waits
+advisory lock on PostgreSQL, a file lock on SQLite, see jobs.leadership); a second scheduler waits
 and takes over when the first dies.
 """
 import logging
@@ -17,8 +17,9 @@ from jobs.runner import in_app_context
 from jobs.tasks import delivery_job, digest_job, heartbeat_job, scan_job
 from tracker.extensions import db
 from tracker.models.types import utcnow
-from tracker.notify.delivery import release_dead_claims
-from tracker.notify.lock import holder_name, leadership_for, touch_lease
+from tracker.mail.delivery import release_dead_claims
+from jobs.leadership import holder_name, leadership_for
+from tracker.services.leases import touch_lease
 
 log = logging.getLogger("tracker.scheduler")
 LEADER_LOG = "调度器已成为领导者"

@@ -5,14 +5,15 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from jobs import leadership
 from tracker.extensions import db
 from tracker.models.types import utcnow
-from tracker.notify.calendar import WorkCalendar
-from tracker.notify.delivery import DeliveryResult, deliver
-from tracker.notify.digest import enqueue_weekly_digests
-from tracker.notify.lock import touch_lease
-from tracker.notify.rules import in_sending_window
-from tracker.notify.scan import Scanner, ScanResult
+from tracker.escalation.calendar import WorkCalendar
+from tracker.mail.delivery import DeliveryResult, deliver
+from tracker.escalation.digest import enqueue_weekly_digests
+from tracker.services.leases import touch_lease
+from tracker.escalation.rules import in_sending_window
+from tracker.escalation.scan import Scanner, ScanResult
 from tracker.timeutil import local_datetime
 
 log = logging.getLogger("tracker.jobs")
@@ -57,7 +58,7 @@ def delivery_job(now: datetime | None = None, worker: str = "tick", batches: int
     """Sends due outbox rows, batch after batch, until none is due (bounded per run)."""
     total = DeliveryResult()
     for _ in range(batches):
-        result = deliver(db.session, now=now or utcnow(), worker=worker)
+        result = deliver(db.session, now=now or utcnow(), worker=worker, still_leading=leadership.still_leading)
         total.claimed += result.claimed
         total.sent += result.sent
         total.retried += result.retried

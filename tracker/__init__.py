@@ -6,7 +6,9 @@ from pathlib import Path
 from flask import Flask
 
 from config import Config
-from tracker.extensions import csrf, db, login_manager, mail, migrate
+# Not `mail`: that name is the tracker.mail package once it is imported.
+from tracker.extensions import csrf, db, login_manager, migrate
+from tracker.extensions import mail as mail_extension
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +67,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    mail.init_app(app)
+    mail_extension.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -78,7 +80,7 @@ def register_extensions(app: Flask) -> None:
 def _install_session_hooks() -> None:
     from flask_sqlalchemy.session import Session
 
-    from tracker.notify import daymail
+    from tracker.mail import daymail
 
     daymail.install(Session)  # digests of the day are rendered once, just before the commit
 
@@ -115,12 +117,10 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker.notify.blueprint import bp as notify_bp
     from tracker.web import BLUEPRINTS
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    app.register_blueprint(notify_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

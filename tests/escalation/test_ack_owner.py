@@ -6,13 +6,13 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from tests.notify.conftest import at, run_tick
+from tests.escalation.conftest import at, run_tick
 from tests.webhelpers import extract_csrf, login
 from tracker.models import AuditEvent, Task
 from tracker.models.notify import Notice, OutboxMessage, OutboxStatus
 from tracker.models.proposals import Proposal
-from tracker.notify.acknowledgement import make_token
-from tracker.notify.outbox import enqueue_email
+from tracker.escalation.acknowledgement import make_token
+from tracker.mail.outbox import enqueue_email
 
 
 @pytest.fixture

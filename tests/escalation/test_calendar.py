@@ -4,9 +4,9 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.notify.conftest import at, run_tick, received
-from tracker.notify.calendar import WorkCalendar
-from tracker.notify.holidays import parse_holiday_text, save_holidays
+from tests.escalation.conftest import at, run_tick, received
+from tracker.escalation.calendar import WorkCalendar
+from tracker.escalation.holidays import parse_holiday_text, save_holidays
 from tracker.services.errors import DomainError
 
 import pytest

@@ -4,11 +4,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.notify.conftest import at, keys_of, received, run_tick
+from tests.escalation.conftest import at, keys_of, received, run_tick
 from tracker.models import EscalationLevel, ExtensionRequest, Task, TaskStatus
 from tracker.models.notify import OutboxMessage, OutboxStatus, SkippedNotice
 from tracker.models.proposals import Proposal, ProposalKind
-from tracker.notify.calendar import WorkCalendar
+from tracker.escalation.calendar import WorkCalendar
 from tracker.services import workflow
 from tracker.services.errors import DomainError
 from tracker.services.tasks import decide_extension

@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import event, func, select
 
 from jobs.tasks import scan_job
-from tests.notify.conftest import at, received, run_tick
+from tests.escalation.conftest import at, received, run_tick
 from tracker.models import Task
 from tracker.models.notify import HolidayDay, OutboxMessage
-from tracker.notify import scan
-from tracker.notify.summary import dashboard_summary, unacknowledged_filter
+from tracker.escalation import scan
+from tracker.escalation.summary import dashboard_summary, unacknowledged_filter
 
 
 def _count(db, model, *where):

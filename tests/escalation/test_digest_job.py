@@ -3,7 +3,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from tests.notify.conftest import received
+from tests.escalation.conftest import received
 from tracker.models.notify import OutboxMessage
 
 

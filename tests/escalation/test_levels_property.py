@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker.models import TaskType
-from tracker.notify.calendar import WorkCalendar
-from tracker.notify.rules import DEFAULT_RULES, decide
+from tracker.escalation.calendar import WorkCalendar
+from tracker.escalation.rules import DEFAULT_RULES, decide
 from tracker.timeutil import at_local
 
 CALENDAR = WorkCalendar()

@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from tests.notify.conftest import DISCIPLINE_CONTACT, ORG_CONTACT, at, keys_of, received, run_tick, text_body, html_body
+from tests.escalation.conftest import DISCIPLINE_CONTACT, ORG_CONTACT, at, keys_of, received, run_tick, text_body, html_body
 from tests.webhelpers import extract_csrf, login
 from tracker.models import AuditEvent, EscalationLevel, Task
 from tracker.models.notify import Notice, OutboxMessage, OutboxStatus

@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_user
-from tests.notify.conftest import at, received, run_tick
+from tests.escalation.conftest import at, received, run_tick
 from tracker.models import Role, Task, TaskType
 from tracker.models.notify import Notice, OutboxMessage, OutboxStatus, SkippedNotice
-from tracker.notify.outbox import enqueue_email
-from tracker.notify.scan import run_scan
+from tracker.mail.outbox import enqueue_email
+from tracker.escalation.scan import run_scan
 
 
 def _count(db, model, *where):

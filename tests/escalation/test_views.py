@@ -4,11 +4,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tests.notify.conftest import at, run_tick
+from tests.escalation.conftest import at, run_tick
 from tests.webhelpers import extract_csrf, login, post_form
 from tracker.models import AuditEvent
 from tracker.models.notify import HolidayDay, Notice, OutboxMessage
-from tracker.notify.acknowledgement import make_token
+from tracker.escalation.acknowledgement import make_token
 
 ROLES = {"owner": "sec-a", "other": "sec-b", "org": "zzb", "disc": "jw", "admin": "admin", "anon": None}
 
@@ -120,12 +120,12 @@ def test_dashboard_panel(app, db, notified):
     from flask import render_template
 
     with app.test_request_context():
-        html = render_template("notify/_dashboard_panel.html")
+        html = render_template("notices/_dashboard_panel.html")
     assert "已提醒未签收" in html and "群众反映" in html and 'id="notify-level-1">1<' in html
     assert "节假日安排尚未录入" in html  # next year (2027) is unknown to chinese_calendar and the table
     unacked = html.count("<tr>")
     notified.acknowledged_at = at("2026-04-08T10:00")
     db.session.commit()
     with app.test_request_context():
-        html = render_template("notify/_dashboard_panel.html")
+        html = render_template("notices/_dashboard_panel.html")
     assert html.count("<tr>") < unacked and 'id="notify-unacknowledged">0<' in html

@@ -9,7 +9,7 @@ from tests.webhelpers import login
 from tracker.extensions import db as _db
 from tracker.models import EscalationLevel, Role, Task, Unit, User
 from tracker.models.types import utcnow
-from tracker.notify import proposals as service
+from tracker.proposals import service as service
 from tracker.timeutil import local_date
 
 SCRIPT = "<script>alert('x')</script>"

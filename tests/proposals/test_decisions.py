@@ -10,8 +10,8 @@ from tests.factories import make_review, make_task, make_unit, make_user
 from tracker.models import AuditEvent, EscalationLevel, Role, TaskStatus, UpdateKind
 from tracker.models.notify import OutboxMessage
 from tracker.models.proposals import OrgHandling, Proposal, ProposalDecision, ProposalStatus
-from tracker.notify import proposals as service
-from tracker.notify.dossier import submit_explanation
+from tracker.proposals import service as service
+from tracker.proposals.dossier import submit_explanation
 from tracker.services.errors import DomainError, PermissionDenied
 
 PROPOSED = datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc)

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from tests.factories import make_review, make_task, make_unit, make_user
 from tracker.models import EscalationLevel, Role, TaskStatus, TaskType
 from tracker.models.notify import Notice, OutboxMessage
-from tracker.notify.digest import enqueue_weekly_digests, unit_summary, week_label
-from tracker.notify import proposals as service
+from tracker.escalation.digest import enqueue_weekly_digests, unit_summary, week_label
+from tracker.proposals import service as service
 
 MONDAY = datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai, ISO week 2026-W17
 SCRIPT = "<script>alert('x')</script>"
@@ -108,7 +108,7 @@ def test_nothing_open_means_no_digest(app, setup):
 
 
 def test_digests_reach_a_real_smtp_server_once(app, setup, smtp_server):
-    from tracker.notify.delivery import deliver
+    from tracker.mail.delivery import deliver
 
     session = setup["session"]
     enqueue_weekly_digests(session, MONDAY)
@@ -126,7 +126,7 @@ def test_digests_reach_a_real_smtp_server_once(app, setup, smtp_server):
 
 def test_digest_wording_week_and_proposed_levels(app, setup):
     """The week as people say it, and 约谈/通报 shown as proposals until the organization department decides."""
-    from tracker.notify.digest import week_text
+    from tracker.escalation.digest import week_text
 
     session = setup["session"]
     assert week_text(date(2026, 12, 16)) == "2026年第51周（2026年12月14日至2026年12月20日）"

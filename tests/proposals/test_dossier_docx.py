@@ -7,10 +7,10 @@ import pytest
 
 from tests.factories import make_review, make_task, make_unit, make_user
 from tracker.models import EscalationLevel, Role, UnitKind
-from tracker.notify import docx_drafts
-from tracker.notify import proposals as service
-from tracker.notify.dossier import build_dossier, submit_explanation
-from tracker.notify.outbox import enqueue_email
+from tracker.proposals import drafts as docx_drafts
+from tracker.proposals import service as service
+from tracker.proposals.dossier import build_dossier, submit_explanation
+from tracker.mail.outbox import enqueue_email
 from tracker.services import tasks as task_service
 
 SET_AT = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)

@@ -10,14 +10,14 @@ from tests.factories import make_review, make_task, make_unit, make_user
 from tracker.models import Role
 from tracker.models.notify import OutboxMessage
 from tracker.models.proposals import OrgHandling, Proposal, ProposalKind, ProposalSubject
-from tracker.notify.dossier import build_dossier
+from tracker.proposals.dossier import build_dossier
 from tracker.timeutil import at_local
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_long_escalation_proposes_but_never_handles(app, db):
-    scan = pytest.importorskip("tracker.notify.scan")
+    scan = pytest.importorskip("tracker.escalation.scan")
     session = db.session
     rules = dict(app.config["ESCALATION_RULES"])
     unit = make_unit(session, "青山镇")
@@ -74,13 +74,13 @@ def test_only_the_form_creates_org_handling():
                 builders.append((path.relative_to(REPO).as_posix(), function.name))
             if _calls(function, "record_org_handling"):
                 callers.append((path.relative_to(REPO).as_posix(), function.name))
-    assert builders == [("tracker/notify/proposals.py", "record_org_handling")]
+    assert builders == [("tracker/proposals/service.py", "record_org_handling")]
     # Nor through a Core insert or any other use of the model outside these files.
     # units.py only re-points existing records when two units are merged (it never builds one: see builders).
-    allowed = {"tracker/models/proposals.py", "tracker/notify/proposals.py", "tracker/notify/proposal_views.py",
+    allowed = {"tracker/models/proposals.py", "tracker/proposals/service.py", "tracker/web/proposals.py",
                "tracker/services/units.py"}
     users = {path.relative_to(REPO).as_posix()
              for path in [*REPO.joinpath("tracker").rglob("*.py"), *REPO.joinpath("jobs").rglob("*.py")]
              if "OrgHandling" in path.read_text(encoding="utf-8")}
     assert users <= allowed
-    assert callers == [("tracker/notify/proposal_views.py", "org_handling")]
+    assert callers == [("tracker/web/proposals.py", "org_handling")]

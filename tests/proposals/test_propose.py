@@ -8,7 +8,7 @@ from tests.factories import make_review, make_task, make_unit, make_user
 from tracker.models import AuditEvent, EscalationLevel, Role, TaskStatus
 from tracker.models.notify import Notice, OutboxMessage
 from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus, ProposalSubject, ProposalTask
-from tracker.notify import proposals as service
+from tracker.proposals import service as service
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai, a Monday
 RULES = {"level2_after_workdays": 10, "level3_after_workdays": 20}
@@ -166,7 +166,7 @@ def test_unit_proposal_needs_open_tasks(app, setup):
 
 
 def test_the_proposal_mail_arrives_once_over_smtp(app, setup, smtp_server):
-    from tracker.notify.delivery import deliver
+    from tracker.mail.delivery import deliver
 
     app.config.update(DISCIPLINE_CONTACT_EMAIL="jw-office@example.test")
     session = setup["session"]

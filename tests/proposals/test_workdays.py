@@ -10,10 +10,10 @@ from tests.factories import make_review, make_task, make_unit, make_user
 from tests.proposals.test_dossier_docx import text_of
 from tracker.models import EscalationLevel, Role
 from tracker.models.notify import HolidayDay
-from tracker.notify import docx_drafts
-from tracker.notify import proposals as service
-from tracker.notify.calendar import WorkCalendar
-from tracker.notify.dossier import build_dossier, days_overdue
+from tracker.proposals import drafts as docx_drafts
+from tracker.proposals import service as service
+from tracker.escalation.calendar import WorkCalendar
+from tracker.proposals.dossier import build_dossier, days_overdue
 
 MONDAY = datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc)  # 2026年4月20日 09:00 in Asia/Shanghai
 AFTER_NATIONAL_DAY = datetime(2026, 10, 9, 1, 0, tzinfo=timezone.utc)  # Friday 2026年10月9日 09:00

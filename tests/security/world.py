@@ -16,9 +16,9 @@ from tracker.models import EscalationLevel, ExtensionRequest, Role, TaskStatus, 
 from tracker.models.accounts import AccountToken
 from tracker.models.notify import HolidayDay, OutboxMessage, OutboxStatus
 from tracker.models.types import utcnow
-from tracker.notify import acknowledgement, holidays
-from tracker.notify import proposals as proposal_service
-from tracker.notify.outbox import enqueue_email
+from tracker.escalation import acknowledgement, holidays
+from tracker.proposals import service as proposal_service
+from tracker.mail.outbox import enqueue_email
 from tracker.services import accounts
 from tracker.services import evidence as evidence_files
 from tracker.services import tasks as task_service

@@ -130,7 +130,7 @@ def test_org_dept_cannot_invite_other_roles(app, db):
 
 
 def test_invitation_is_delivered_by_real_smtp_and_the_link_works(app, db, smtp_server):
-    from tracker.notify.delivery import deliver
+    from tracker.mail.delivery import deliver
 
     make_user(db.session, Role.ORG_DEPT, username="zzb")
     secretary = _imported_secretary(db)

@@ -9,7 +9,7 @@ from tests.webhelpers import login, post_form
 from tracker.models import AuditEvent, ProgressUpdate, Role, UpdateKind
 from tracker.models.proposals import OrgHandling, Proposal, ProposalStatus
 from tracker.models.types import utcnow
-from tracker.notify import proposals as proposal_service
+from tracker.proposals import service as proposal_service
 
 
 def _flagged_unit_with_proposals(db, world):

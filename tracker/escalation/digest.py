@@ -1,7 +1,7 @@
 """Weekly digests (part 8): to the organization department, per unit — open, overdue, levels, reminded but
 not acknowledged; to each secretary, their unit's open tasks. Outbox rows like every other notice.
 
-Schedule `tracker.notify.digest.enqueue_weekly_digests(session, now)` once a week (Monday at NOTICE_HOUR);
+Schedule `tracker.escalation.digest.enqueue_weekly_digests(session, now)` once a week (Monday at NOTICE_HOUR);
 keys are per recipient per ISO week, so running it twice in a week, or in parallel, adds nothing. A
 recipient with nothing open gets no digest: never an empty mail.
 """
@@ -103,7 +103,7 @@ def _pending_proposals(session) -> dict[str, int]:
 
 
 def _link(endpoint: str, fallback: str = "main.index", **values) -> str:
-    from tracker.notify.proposals import external_url
+    from tracker.proposals.service import external_url
 
     if endpoint in current_app.view_functions:
         return external_url(endpoint, **values)
@@ -128,7 +128,7 @@ def _org_digests(session, now: datetime, today: date, week: str) -> int:
         "subject": f"整改督办周报（{cn_date(today)}）：在办{totals.open}项，逾期{totals.overdue}项",
         "today": cn_date(today), "week": week_text(today), "lines": lines, "totals": totals,
         "pending": _pending_proposals(session),
-        "link": _link("org.dashboard"), "proposals_link": _link("notify.proposals"),
+        "link": _link("org.dashboard"), "proposals_link": _link("proposals.proposals"),
     }
     users = session.scalars(select(User).where(User.role == Role.ORG_DEPT, User.active.is_(True))
                             .order_by(User.id)).all()
@@ -186,7 +186,7 @@ def _secretary_digests(session, now: datetime, today: date, week: str) -> int:
 
 
 def _enqueue(session, now, *, key: str, template: str, context: dict, to_users=(), to_addresses=()) -> int:
-    from tracker.notify.outbox import enqueue_email, existing_keys
+    from tracker.mail.outbox import enqueue_email, existing_keys
 
     if existing_keys(session, [key]):
         return 0

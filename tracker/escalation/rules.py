@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from config import Config
 from tracker.models import TaskType
-from tracker.notify.calendar import WorkCalendar
+from tracker.escalation.calendar import WorkCalendar
 from tracker.timeutil import at_local, local_datetime
 
 # config.py is the one source of the rules; these fill keys an old snapshot or a partial config lacks.

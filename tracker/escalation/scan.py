@@ -14,12 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
 from tracker.models.notify import OutboxMessage, OutboxStatus, SkippedNotice
-from tracker.notify import hooks
-from tracker.notify.acknowledgement import ack_url
-from tracker.notify.calendar import WorkCalendar, rest_day_note
-from tracker.notify.lock import lease, touch_lease
-from tracker.notify.outbox import Draft, draft_email, enqueue_drafts, existing_keys, store_draft
-from tracker.notify.rules import Milestone, decide, effective_policy, in_sending_window
+from tracker.proposals import service as proposals
+from tracker.escalation.acknowledgement import ack_url
+from tracker.escalation.calendar import WorkCalendar, rest_day_note
+from tracker.services.leases import lease, touch_lease
+from tracker.mail.outbox import Draft, draft_email, enqueue_drafts, existing_keys, store_draft
+from tracker.escalation.rules import Milestone, decide, effective_policy, in_sending_window
 from tracker.services import audit
 from tracker.timeutil import cn_date, local_date, local_datetime
 
@@ -214,7 +214,7 @@ class Scanner:
             result.level_changes += 1
         # 约谈 / 通报 are proposed per milestone reached in this cycle, not per level change: after an
         # approved 延期 a task already at 约谈 that runs late again is proposed again (once per cycle).
-        proposed = {m.level: hooks.propose_for_milestone(session, task, m.level, now)
+        proposed = {m.level: proposals.proposal_for_milestone(session, task, m.level, now)
                     for m in [*decision.skipped, decision.send] if m is not None and m.level >= EscalationLevel.TALK}
         if decision.send is not None:
             key = notice_key(task, decision.send.rule)
@@ -301,8 +301,8 @@ def _scan_units(session, *, now, today, step: _Step) -> None:
     recipients = step.recipients
     for unit_id in fresh:
         unit, tasks = units[unit_id], tasks_by_unit.get(unit_id, [])
-        proposal = hooks.on_unit_overdue(session, unit, tasks, now)
-        if proposal is None and hooks.proposals_available():
+        proposal = proposals.propose_for_unit(session, unit, tasks, now)
+        if proposal is None:
             # Already proposed this month, or an earlier proposal still waits for a decision: nothing new
             # to tell, and the month's key stays free for when that one is decided.
             continue

@@ -6,8 +6,8 @@ from sqlalchemy import func, or_, select
 
 from tracker.models import EscalationLevel, Task, TaskStatus
 from tracker.models.notify import OutboxMessage, OutboxStatus
-from tracker.notify.calendar import WorkCalendar
-from tracker.notify.lock import lease
+from tracker.escalation.calendar import WorkCalendar
+from tracker.services.leases import lease
 from tracker.timeutil import local_date
 
 UNACKNOWLEDGED_SHOWN = 20

@@ -225,7 +225,7 @@ def install(session_class) -> None:
 
 
 def _next_workday(session, day: date) -> date:
-    from tracker.notify.calendar import WorkCalendar
+    from tracker.escalation.calendar import WorkCalendar
 
     calendar = WorkCalendar.load(session)
     day += timedelta(days=1)

@@ -28,8 +28,7 @@ from sqlalchemy import or_, select, update
 
 from tracker.extensions import mail
 from tracker.models.notify import OutboxMessage, OutboxStatus
-from tracker.notify import lock
-from tracker.notify.outbox import clean_addresses, clean_subject, message_id
+from tracker.mail.outbox import clean_addresses, clean_subject, message_id
 
 log = logging.getLogger("tracker.delivery")
 ERROR_MAX = 2000
@@ -172,10 +171,15 @@ def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def deliver(session, *, now: datetime, worker: str = "tick") -> DeliveryResult:
-    """Claims up to MAIL_BATCH_SIZE due rows and sends them; commits per row."""
+def _always() -> bool:
+    return True
+
+
+def deliver(session, *, now: datetime, worker: str = "tick", still_leading=_always) -> DeliveryResult:
+    """Claims up to MAIL_BATCH_SIZE due rows and sends them; commits per row. `still_leading` is asked before
+    the batch and before each message: a scheduler that lost its leadership stops sending at once."""
     config = current_app.config
-    if not lock.still_leading():
+    if not still_leading():
         log.error("调度器已失去领导权，不再发送邮件")
         return DeliveryResult()
     problem = check_lease_settings(config)
@@ -202,7 +206,7 @@ def deliver(session, *, now: datetime, worker: str = "tick") -> DeliveryResult:
                                  f"{type(exc).__name__}: {exc}") from exc
         while pending:
             row = pending[0]
-            if not lock.still_leading():
+            if not still_leading():
                 log.error("调度器已失去领导权，停止发送本批其余%d封邮件", len(pending))
                 _give_back(session, pending, token)
                 pending = []

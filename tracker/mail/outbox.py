@@ -5,7 +5,7 @@ Public entry points for every part of the app:
     enqueue_email(session, key=..., kind=..., template=..., context=..., now=..., to_users=..., ...)
         a mail of its own, at once (invitations, password resets, weekly digests);
     enqueue_notice(...) / enqueue_drafts(session, drafts, now)
-        reminders and proposals: one mail per recipient address per local day (tracker.notify.daymail).
+        reminders and proposals: one mail per recipient address per local day (tracker.mail.daymail).
 
 Templates: templates/email/{template}.txt and templates/email/{template}.html, rendered at enqueue
 time with `context` plus `base_url` (config BASE_URL). The subject is context["subject"]; without one,
@@ -143,8 +143,8 @@ def store_draft(session, draft: Draft, now: datetime, *, status: str = OutboxSta
 
 def enqueue_drafts(session, drafts: list[Draft], now: datetime, **_ignored) -> list[OutboxMessage]:
     """Stores the notices due together (one scan): each keeps its own row, and every recipient address
-    gets one mail for the day (tracker.notify.daymail). Returns the rows that will be mailed themselves."""
-    from tracker.notify.daymail import settle
+    gets one mail for the day (tracker.mail.daymail). Returns the rows that will be mailed themselves."""
+    from tracker.mail.daymail import settle
 
     taken = existing_keys(session, [d.key for d in drafts])
     fresh: dict[str, Draft] = {}

@@ -73,7 +73,7 @@ class Task(db.Model):
         Index("ix_task_status_deadline", "status", "deadline"),
         Index("ix_task_level", "escalation_level"),
         # 已提醒未签收 on the dashboard: a partial index holding exactly the rows of that predicate
-        # (tracker.notify.summary.unacknowledged_filter, which must stay textually identical).
+        # (tracker.escalation.summary.unacknowledged_filter, which must stay textually identical).
         Index("ix_task_unacknowledged", "last_notice_at", "id",
               postgresql_where=text(UNACKNOWLEDGED_SQL), sqlite_where=text(UNACKNOWLEDGED_SQL)),
     )

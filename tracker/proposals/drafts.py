@@ -15,8 +15,8 @@ from sqlalchemy.orm import object_session
 
 from tracker.models import UnitKind
 from tracker.models.proposals import Proposal, ProposalStatus, ProposalSubject
-from tracker.notify.calendar import WorkCalendar
-from tracker.notify.dossier import days_overdue
+from tracker.escalation.calendar import WorkCalendar
+from tracker.proposals.dossier import days_overdue
 from tracker.timeutil import cn_date
 
 BODY_FONT = "仿宋_GB2312"

@@ -30,8 +30,8 @@ from tracker.models.proposals import (
     ProposalSubject,
     ProposalTask,
 )
-from tracker.notify.calendar import WorkCalendar
-from tracker.notify.dossier import days_overdue
+from tracker.escalation.calendar import WorkCalendar
+from tracker.proposals.dossier import days_overdue
 from tracker.services import audit
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.timeutil import cn_date, local_date
@@ -101,6 +101,20 @@ def propose_for_task(session, task: Task, level: int, now: datetime,
     return proposal
 
 
+def proposal_for_milestone(session, task: Task, level: int, now: datetime) -> Proposal | None:
+    """The proposal that carries a 约谈 (level 2) / 通报 (level 3) milestone of the task's current cycle: the
+    one just made, or the one made earlier in this cycle and still 待决定. None (a county-wide task, a
+    proposal already decided) means the scan mails the notice itself."""
+    if level < EscalationLevel.TALK:
+        return None
+    proposal = propose_for_task(session, task, level, now)
+    if proposal is not None:
+        return proposal
+    return session.scalar(select(Proposal).where(
+        Proposal.kind == LEVEL_KINDS[level], Proposal.scope_key == f"task:{task.id}:c{task.reminder_cycle}",
+        Proposal.status == ProposalStatus.PENDING))
+
+
 def propose_for_unit(session, unit: Unit, tasks, now: datetime,
                      calendar: WorkCalendar | None = None) -> Proposal | None:
     """Proposes a unit-level 约谈 of the unit's secretary for its overdue `tasks`, at most once a month.
@@ -165,7 +179,7 @@ def external_url(endpoint: str, **values) -> str:
 
 def _notify_created(session, proposal: Proposal, now: datetime) -> None:
     """Mails the organization department and the discipline commission, in the proposal's transaction."""
-    from tracker.notify.outbox import enqueue_notice
+    from tracker.mail.outbox import enqueue_notice
 
     users = session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
                                                User.active.is_(True)).order_by(User.id)).all()
@@ -182,7 +196,7 @@ def _notify_created(session, proposal: Proposal, now: datetime) -> None:
         "subject": subject,
         "kind": proposal.kind, "unit_name": unit_name, "subject_label": proposal.subject_label,
         "reason": proposal.reason, "tasks": tasks, "today": cn_date(today),
-        "link": external_url("notify.proposal", proposal_id=proposal.id),
+        "link": external_url("proposals.proposal", proposal_id=proposal.id),
     }
     # Counts toward each address's one mail per day: it joins the day's digest with the scan's notices.
     enqueue_notice(session, key=f"proposal:{proposal.id}", kind=f"proposal_{proposal.subject}",

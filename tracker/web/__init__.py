@@ -5,7 +5,10 @@ from tracker.web.health import bp as health_bp
 from tracker.web.imports import bp as imports_bp
 from tracker.web.ledger import bp as ledger_bp
 from tracker.web.main import bp as main_bp
+from tracker.web.notices import bp as notices_bp
 from tracker.web.org import bp as org_bp
+from tracker.web.proposals import bp as proposals_bp
 from tracker.web.secretary import bp as secretary_bp
 
-BLUEPRINTS = [main_bp, auth_bp, secretary_bp, admin_bp, org_bp, imports_bp, ledger_bp, health_bp]
+BLUEPRINTS = [main_bp, auth_bp, secretary_bp, admin_bp, org_bp, imports_bp, ledger_bp, notices_bp,
+              proposals_bp, health_bp]

@@ -159,7 +159,7 @@ def _render_link_mail(user, *, purpose: str, actor, raw: str, expires_at, key: s
     """The outbox draft of a link mail. Both purposes share templates/email/invitation.*, which words
     itself by context["purpose"]. With user None it renders a stand-in, so that 忘记密码 for an unknown
     name costs the same time as for a known one."""
-    from tracker.notify.outbox import draft_email
+    from tracker.mail.outbox import draft_email
 
     endpoint = "auth.accept_invitation" if purpose == AccountToken.INVITATION else "auth.reset_password"
     link = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, token=raw)
@@ -174,7 +174,7 @@ def _render_link_mail(user, *, purpose: str, actor, raw: str, expires_at, key: s
 
 def send_account_link(user, *, purpose: str, actor, now=None):
     """Issues a one-time link and puts the email in the outbox, in the caller's transaction."""
-    from tracker.notify.outbox import store_draft
+    from tracker.mail.outbox import store_draft
 
     now = now or utcnow()
     token, raw = accounts.issue_token(db.session, user, purpose=purpose, actor=actor, now=now,

@@ -1,7 +1,7 @@
-"""Pages of the notify work: outbox (org dept), my notices (everyone), holidays (org dept), 签收 links."""
+"""Notices: the outbox (org dept), my notices (everyone), holidays (org dept), 签收 links."""
 from datetime import date
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -9,15 +9,16 @@ from tracker.extensions import db
 from tracker.models import Role
 from tracker.models.notify import HolidayDay, Notice, OutboxMessage, OutboxStatus
 from tracker.models.types import utcnow
-from tracker.notify import acknowledgement, holidays
-from tracker.notify.blueprint import bp
-from tracker.notify.calendar import COMPLETENESS_RULE, WorkCalendar, rest_day_note
-from tracker.notify.delivery import retry
-from tracker.notify.summary import dashboard_summary
+from tracker.escalation import acknowledgement, holidays
+from tracker.escalation.calendar import COMPLETENESS_RULE, WorkCalendar, rest_day_note
+from tracker.mail.delivery import retry
+from tracker.escalation.summary import dashboard_summary
 from tracker.services.access import can_view_task
 from tracker.services.errors import DomainError
 from tracker.timeutil import local_date
 from tracker.web.guards import roles_required
+
+bp = Blueprint("notices", __name__, url_prefix="/notify")
 
 PER_PAGE = 50
 OUTBOX_TABS = {"pending": ("待发送", (OutboxStatus.PENDING, OutboxStatus.SENDING)),
@@ -65,7 +66,7 @@ def outbox():
                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
     counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     tab_counts = {name: sum(counts.get(s, 0) for s in spec[1]) for name, spec in OUTBOX_TABS.items()}
-    return render_template("notify/outbox.html", rows=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE, page=page,
+    return render_template("notices/outbox.html", rows=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE, page=page,
                            tab=tab, tabs=OUTBOX_TABS, tab_counts=tab_counts, per_page=PER_PAGE)
 
 
@@ -73,10 +74,10 @@ def outbox():
 @roles_required(Role.ORG_DEPT)
 def outbox_detail(message_id: int):
     """One mail: subject, recipients, text body, its task, and the digest it went in (or what it carries)."""
-    from tracker.notify import daymail
+    from tracker.mail import daymail
 
     row = db.get_or_404(OutboxMessage, message_id)
-    return render_template("notify/outbox_detail.html", row=row, digests=daymail.digests_of(db.session, row.id),
+    return render_template("notices/outbox_detail.html", row=row, digests=daymail.digests_of(db.session, row.id),
                            members=daymail.members_of(db.session, row.id) if row.kind == daymail.DIGEST_KIND else [])
 
 
@@ -91,7 +92,7 @@ def outbox_retry(message_id: int):
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-    return redirect(url_for("notify.outbox", status="failed"))
+    return redirect(url_for("notices.outbox", status="failed"))
 
 
 @bp.get("/notices", endpoint="my_notices")
@@ -102,7 +103,7 @@ def my_notices():
                               .order_by(Notice.created_at.desc(), Notice.id.desc())
                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
     tokens = {n.id: acknowledgement.make_token(n.key) for n in rows}
-    return render_template("notify/notices.html", rows=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE, page=page,
+    return render_template("notices/notices.html", rows=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE, page=page,
                            tokens=tokens)
 
 
@@ -113,13 +114,13 @@ def acknowledge(token: str):
     key = acknowledgement.read_token(token)
     found = acknowledgement.find_notice(db.session, key) if key else None
     if found is None:
-        return render_template("notify/ack.html", invalid=True), 404
+        return render_template("notices/ack.html", invalid=True), 404
     task, row, notices = found
     user = current_user if current_user.is_authenticated else None
     if user is not None and task is not None and not can_view_task(user, task) and \
             not acknowledgement.may_sign(user, task, notices):
         abort(404)  # another unit's task: as everywhere else
-    here = url_for("notify.acknowledge", token=token)
+    here = url_for("notices.acknowledge", token=token)
     signer = acknowledgement.may_sign(user, task, notices)
     if request.method == "POST":
         if user is None:
@@ -136,7 +137,7 @@ def acknowledge(token: str):
         signer and task is not None and task.last_notice_key == key and acknowledgement.is_acknowledged(task))
     owner_ids = acknowledgement.signer_ids(task, notices)
     owner_name = task.owner.name if task is not None and task.owner is not None and task.owner_id in owner_ids else ""
-    return render_template("notify/ack.html", invalid=False, title=title, task=task,
+    return render_template("notices/ack.html", invalid=False, title=title, task=task,
                            acknowledged=acknowledged, signer=signer, user=user, owner_name=owner_name,
                            needs_signer=bool(owner_ids), login_url=url_for("auth.login", next=here),
                            created_at=row.created_at if row is not None else notices[0].created_at, token=token)
@@ -169,7 +170,7 @@ def _holidays_page(text: str = "", error: str = "", status: int = 200):
     calendar = WorkCalendar.load(db.session)
     rows = holidays.holidays_of_year(db.session, year)
     this_year = _today().year
-    return render_template("notify/holidays.html", year=year, rows=rows, text=text, error=error,
+    return render_template("notices/holidays.html", year=year, rows=rows, text=text, error=error,
                            table_years=holidays.years_in_table(db.session),
                            missing=calendar.missing_years([this_year, this_year + 1]),
                            package_knows=calendar.knows(year) and year not in calendar.table_years,
@@ -194,7 +195,7 @@ def holidays_save():
         return _holidays_page(text=text, error=str(exc), status=400)
     years = sorted({e.day.year for e in entries})
     flash(f"已保存{len(entries)}个日期（其中{changed}个有变化）", "success")
-    return redirect(url_for("notify.holidays", year=years[0]))
+    return redirect(url_for("notices.holidays", year=years[0]))
 
 
 @bp.post("/holidays/<int:holiday_id>/delete")
@@ -205,5 +206,5 @@ def holidays_delete(holiday_id: int):
     holidays.delete_holiday(db.session, row, actor=current_user, now=utcnow())
     db.session.commit()
     flash("已删除", "success")
-    return redirect(url_for("notify.holidays", year=year))
+    return redirect(url_for("notices.holidays", year=year))
 

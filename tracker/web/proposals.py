@@ -2,7 +2,7 @@
 the secretary's 情况说明, and the 组织处理 form. The organization department decides; the discipline
 commission reads; the secretary of the unit sees its own proposal and may explain; anyone else gets 404.
 """
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from io import BytesIO
 from sqlalchemy import select
@@ -12,13 +12,14 @@ from tracker.extensions import db
 from tracker.models import Role, Unit, User
 from tracker.models.proposals import ORG_HANDLING_MEASURES, OrgHandling, Proposal, ProposalKind, ProposalStatus, ProposalTask
 from tracker.models.types import utcnow
-from tracker.notify import docx_drafts
-from tracker.notify import proposals as service
-from tracker.notify.blueprint import bp
-from tracker.notify.dossier import build_dossier, can_view_proposal, submit_explanation
+from tracker.proposals import drafts as docx_drafts
+from tracker.proposals import service as service
+from tracker.proposals.dossier import build_dossier, can_view_proposal, submit_explanation
 from tracker.services.errors import DomainError
 from tracker.timeutil import local_date
 from tracker.web.guards import roles_required
+
+bp = Blueprint("proposals", __name__, url_prefix="/notify")
 
 KIND_ARGS = {"talk": ProposalKind.TALK, "circular": ProposalKind.CIRCULAR}
 ARG_OF_KIND = {kind: arg for arg, kind in KIND_ARGS.items()}
@@ -50,7 +51,7 @@ def proposals():
     state = request.args.get("state") if request.args.get("state") in service.LIST_STATES else "pending"
     page = service.list_proposals(db.session, kind=KIND_ARGS[kind_arg], state=state,
                                   page=_int_arg(request.args.get("page")))
-    return render_template("notify/proposals/list.html", page=page, kind_arg=kind_arg, kind=KIND_ARGS[kind_arg],
+    return render_template("proposals/list.html", page=page, kind_arg=kind_arg, kind=KIND_ARGS[kind_arg],
                            state=state, counts=service.proposal_counts(db.session), today=_today(),
                            can_decide=current_user.role == Role.ORG_DEPT)
 
@@ -61,7 +62,7 @@ def _render_detail(proposal: Proposal, *, errors=None, form=None, status: int = 
                                    .order_by(OrgHandling.id)).all()
     role = current_user.role
     return render_template(
-        "notify/proposals/detail.html", proposal=proposal, dossier=dossier, today=_today(),
+        "proposals/detail.html", proposal=proposal, dossier=dossier, today=_today(),
         labels=service.decision_labels(proposal.kind), errors=errors or {}, form=form or {},
         can_decide=role == Role.ORG_DEPT and proposal.is_pending,
         can_explain=role == Role.SECRETARY and proposal.is_pending,
@@ -86,10 +87,10 @@ def _apply(proposal: Proposal, action, success: str, form_name: str):
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("notify.proposal", proposal_id=proposal.id))
+        return redirect(url_for("proposals.proposal", proposal_id=proposal.id))
     db.session.commit()
     flash(success, "success")
-    return redirect(url_for("notify.proposal", proposal_id=proposal.id))
+    return redirect(url_for("proposals.proposal", proposal_id=proposal.id))
 
 
 @bp.post("/proposals/<int:proposal_id>/decide")
@@ -150,7 +151,7 @@ def circular_draft():
         .order_by(Proposal.created_at)).all()
     if not pending:
         flash("目前没有待决定的通报建议，无需生成通报稿", "error")
-        return redirect(url_for("notify.proposals", kind="circular"))
+        return redirect(url_for("proposals.proposals", kind="circular"))
     return _docx_response(docx_drafts.circular_docx(list(pending), _today(), _org_name()), "通报（草稿）.docx")
 
 
@@ -175,10 +176,10 @@ def org_handling():
         else:
             db.session.commit()
             flash("组织处理记录已保存", "success")
-            return redirect(url_for("notify.org_handling"))
+            return redirect(url_for("proposals.org_handling"))
     units = db.session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name)).all()
     cadres = db.session.scalars(select(User).where(User.role == Role.SECRETARY, User.unit_id.is_not(None))
                                 .options(joinedload(User.unit)).order_by(User.unit_id, User.name)).all()
-    return render_template("notify/proposals/org_handling.html", form=form, errors=errors, units=units,
+    return render_template("proposals/org_handling.html", form=form, errors=errors, units=units,
                            cadres=cadres, measures=ORG_HANDLING_MEASURES, linked=linked,
                            records=service.org_handlings(db.session)), status

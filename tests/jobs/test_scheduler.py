@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import SMTPRecorder, free_port
-from tests.notify.conftest import at, received
-from tests.notify.procs import log_text, run_tick, start_scheduler, stop, wait_for
+from tests.escalation.conftest import at, received
+from tests.jobs.procs import log_text, run_tick, start_scheduler, stop, wait_for
 from tracker.models import Role, User
 from tracker.models.notify import OutboxMessage, OutboxStatus, SchedulerLease
-from tracker.notify.outbox import enqueue_email
+from tracker.mail.outbox import enqueue_email
 
 pytestmark = pytest.mark.slow
 LEADER = "调度器已成为领导者"
@@ -96,7 +96,7 @@ def test_sigkill_mid_batch_loses_nothing_and_duplicates_at_most_one(app, db, tmp
 def test_gunicorn_with_three_workers_runs_no_scheduler(app, db, smtp_server, tmp_path):
     import urllib.request
 
-    from tests.notify.procs import BIN, child_env
+    from tests.jobs.procs import BIN, child_env
 
     import subprocess
 

@@ -32,8 +32,12 @@ def child_env(app, **extra) -> dict:
 
 def start_scheduler(app, log_path: Path, **extra) -> subprocess.Popen:
     handle = open(log_path, "wb")  # noqa: SIM115 - closed by stop()
-    process = subprocess.Popen([str(BIN / "tracker"), "scheduler"], env=child_env(app, **extra),
-                               stdout=handle, stderr=subprocess.STDOUT)
+    try:
+        process = subprocess.Popen([str(BIN / "tracker"), "scheduler"], env=child_env(app, **extra),
+                                   stdout=handle, stderr=subprocess.STDOUT)
+    except BaseException:
+        handle.close()  # the child never started: nobody else would close its log
+        raise
     process.log_handle = handle
     process.log_path = log_path
     return process

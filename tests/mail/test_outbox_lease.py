@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from tests.conftest import SMTPRecorder, free_port
-from tests.notify.conftest import at
+from tests.escalation.conftest import at
 from tracker.extensions import db as _db
 from tracker.models.notify import OutboxMessage, OutboxStatus
 from tracker.models.types import utcnow
-from tracker.notify import lock
-from tracker.notify.delivery import check_lease_settings, deliver
-from tracker.notify.outbox import enqueue_email
+from jobs import leadership as lock
+from tracker.mail.delivery import check_lease_settings, deliver
+from tracker.mail.outbox import enqueue_email
 
 
 class SlowRecorder(SMTPRecorder):
@@ -91,7 +91,7 @@ def test_a_batch_longer_than_the_lease_is_not_resent_by_a_second_sender(app, db)
 def test_a_sender_that_lost_its_claim_skips_the_row(app, db, smtp_server):
     """A lease that ran out during one slow message: the row belongs to whoever claimed it since."""
     _enqueue(db, 2)
-    from tracker.notify import delivery
+    from tracker.mail import delivery
 
     rows = delivery.claim(db.session, now=utcnow(), token="old:1", limit=10)
     assert len(rows) == 2

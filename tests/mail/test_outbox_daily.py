@@ -6,10 +6,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from jobs.tasks import delivery_job, scan_job
-from tests.notify.conftest import ORG_CONTACT, at, received, run_tick, text_body
+from tests.escalation.conftest import ORG_CONTACT, at, received, run_tick, text_body
 from tracker.models import Role, User
 from tracker.models.notify import DigestMember, MailDay, Notice, OutboxMessage, OutboxStatus
-from tracker.notify.outbox import enqueue_notice
+from tracker.mail.outbox import enqueue_notice
 
 
 def _owners(db, people, n):

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import SMTPRecorder, free_port
-from tests.notify.conftest import at, received, run_tick
+from tests.escalation.conftest import at, received, run_tick
 from tests.webhelpers import login, post_form
 from tracker.models.notify import OutboxMessage, OutboxStatus
-from tracker.notify.delivery import deliver
-from tracker.notify.outbox import enqueue_email
+from tracker.mail.delivery import deliver
+from tracker.mail.outbox import enqueue_email
 
 NOW = at("2026-03-02T09:00")
 

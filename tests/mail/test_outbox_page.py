@@ -4,12 +4,12 @@ from datetime import date
 from sqlalchemy import select
 
 from jobs.tasks import scan_job
-from tests.notify.conftest import at
+from tests.escalation.conftest import at
 from tests.webhelpers import login
 from tracker.models.notify import OutboxMessage, OutboxStatus
-from tracker.notify import views
-from tracker.notify.delivery import deliver
-from tracker.notify.outbox import enqueue_email
+from tracker.web import notices as views
+from tracker.mail.delivery import deliver
+from tracker.mail.outbox import enqueue_email
 
 
 def _org(app):

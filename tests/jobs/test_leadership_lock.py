@@ -3,7 +3,7 @@ spellings of one database's path never give two leaders."""
 import os
 
 from config import Config
-from tracker.notify.lock import FileLeadership, leadership_for, scheduler_lock_path
+from jobs.leadership import FileLeadership, leadership_for, scheduler_lock_path
 
 
 def _config(url: str, tmp_path, lock=None) -> dict:

@@ -2,11 +2,16 @@
 from .model import NotAReviewError, ParsedProblem, ParsedReview, ParsedUnit
 from .overall import find_overall_problems, find_title, find_year
 from .paragraphs import clean_line, to_paragraphs
-from .patterns import COMMENT_START_RE
+import re
+
+from .block import split_block
+from .confidence import unit_warnings
+from .patterns import AGENDA_RE, COMMENT_START_RE, SEPARATOR_RE
 from .problems import split_comment
 from .reader import read_document
 from .sections import find_sections, is_heading, split_heading_lines, unit_kind
 
+_BLOCK_INTRO_RE = re.compile(r"^[^。]{0,20}(?:逐一|逐个|分别|依次|集中)(?:作|进行)?点评[^。]{0,10}[。：:]?$")
 LOOKED_FOR = ("查找的是形如“一、请XX镇党委书记XXX同志述职。”或“13.请县XX局党组书记XX同志述职”的述职标题，"
               "其后跟着“点评：”段落 (looked for headings like '请…书记…同志述职' followed by '点评：')")
 
@@ -16,18 +21,20 @@ def parse_document(data: bytes, filename: str) -> ParsedReview:
 
 
 def parse_text(text: str) -> ParsedReview:
+    """text may be what read_document returned: the warnings it carries (bad bytes) are kept."""
     paragraphs = split_heading_lines(to_paragraphs(text, is_heading))
     sections = find_sections(paragraphs)
+    loose_match = _apply_block(paragraphs, sections)
     units: list[ParsedUnit] = []
-    warnings: list[str] = []
-    for section in sections:
+    warnings: list[str] = list(getattr(text, "warnings", ()))
+    for number, section in enumerate(sections):
         heading = section.heading
         if section.comment is None:
             warnings.append(f"“{heading.line}”之后没有点评，未生成单位")
             continue
         comment = "\n".join(section.comment).strip()
         split = split_comment(comment)
-        if not split.found_marker:
+        if not split.found_marker and not split.problems:
             warnings.append(f"{heading.unit}：点评中没有找到“存在问题”一类的表述，未识别出问题")
         elif not split.problems:
             warnings.append(f"{heading.unit}：找到了问题表述，但没能分出具体问题")
@@ -42,19 +49,62 @@ def parse_text(text: str) -> ParsedReview:
             problems=[ParsedProblem(text, n) for n, text in enumerate(split.problems, start=1)],
             expectations=split.expectations,
             comment=comment,
+            warnings=unit_warnings(heading.unit, split, heading.loose, number in loose_match),
+            source_paragraphs=[{"index": i, "text": paragraphs[i]} for i in range(section.comment_at, section.end)],
         ))
     if not units:
         raise NotAReviewError(_not_a_review_message(text, paragraphs, len(sections)))
-    closing = paragraphs[max(s.end for s in sections):]
+    closing_at = max(s.end for s in sections)
+    closing = paragraphs[closing_at:]
     overall = find_overall_problems(closing)
     title = find_title(paragraphs)
+    unplaced = find_unplaced(paragraphs, sections, closing_at)
+    if unplaced:
+        warnings.append(f"有 {len(unplaced)} 个段落未能归属到任何单位，请在导入预览中核对")
     return ParsedReview(
         title=title,
         year=find_year(title, paragraphs),
         units=units,
         overall_problems=[ParsedProblem(text, n) for n, text in enumerate(overall, start=1)],
         warnings=warnings,
+        unplaced=unplaced,
     )
+
+
+def _apply_block(paragraphs: list[str], sections) -> set[int]:
+    """Layout (b): give each section its chunk of the 点评 block; the numbers of sections matched loosely."""
+    chunks = split_block(paragraphs, sections)
+    if not chunks:
+        return set()
+    block_start = min(chunk.start for chunk in chunks)
+    for section in sections:
+        if section.comment_at is not None and section.comment_at >= block_start - 1:
+            section.comment, section.comment_at, section.end = None, None, section.start + 1
+    for chunk in chunks:
+        section = sections[chunk.section]
+        section.comment = ([chunk.first] if chunk.first else []) + paragraphs[chunk.start + 1:chunk.end]
+        section.comment_at, section.end = chunk.start, chunk.end
+    return {chunk.section for chunk in chunks if chunk.loose}
+
+
+def find_unplaced(paragraphs: list[str], sections, closing_at: int) -> list[dict]:
+    """Paragraphs between the first heading and the closing part that no section took, and any 点评
+    outside the sections; separators and running-order lines are not reported."""
+    placed: set[int] = set()
+    for section in sections:
+        placed.update(range(section.start, section.comment_at if section.comment_at is not None else section.end))
+        if section.comment_at is not None:
+            placed.update(range(section.comment_at, section.end))
+    first = min(s.start for s in sections)
+    unplaced = []
+    for index, paragraph in enumerate(paragraphs):
+        inside = first <= index < closing_at
+        if index in placed or not (inside or COMMENT_START_RE.match(paragraph)):
+            continue
+        if SEPARATOR_RE.match(paragraph) or AGENDA_RE.match(paragraph) or _BLOCK_INTRO_RE.search(paragraph):
+            continue
+        unplaced.append({"index": index, "text": paragraph})
+    return unplaced
 
 
 def _not_a_review_message(text: str, paragraphs: list[str], headings: int) -> str:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from .patterns import (AGENDA_RE, CIRCLED, CN_NUMERAL, COLON, COMMENT_START_RE, DIGITS, SEPARATOR_RE,
                        SPEECH_OPENER_RE, STRONG_EXPECTATION_RE, enumerator_at)
+from .loose import loose_heading
 from .problems import find_marker
 
 _ENUMERATOR = (rf"(?:{CN_NUMERAL}[、.．]|[（(]{CN_NUMERAL}[）)]|{DIGITS}[.．、]|[（(]{DIGITS}[）)]"
@@ -12,17 +13,20 @@ _LEAD_IN = r"(?:首先|其次|然后|接下来|下面|再次|最后|现在)[，,
 # The secretary's post: 党委书记, 党组书记, 党工委书记, 党总支书记 ...; "党委（党组）书记" too.
 _TITLE = r"(?:党委[（(]党组[)）]|机关党委|党工委|党总支|党支部|党委|党组|总支部?|支部|工委)(?:副)?书记"
 # Some headings add the administrative post: "党组书记、局长XX同志".
-_POST = r"(?:[、，,](?:局长|主任|镇长|乡长|主席|院长|部长|校长|站长|所长|社长|馆长|行长|经理|董事长|代?区长))?"
+_POST = (r"(?:[、，,](?:局长|主任|镇长|乡长|主席|院长|部长|校长|站长|所长|社长|馆长|行长|经理|董事长|代?区长|苏木达|嘎查达"
+         r"|[^\s，,。；;：:、（）()]{1,8}?(?:主任|长|主席|达|经理)))*")
 _NAME = r"[^\s，,。；;：:、（）()]{1,12}?"
 
 UNIT_HEADING_RE = re.compile(
     rf"^\s*(?P<enum>{_ENUMERATOR})?\s*(?:{_LEAD_IN}\s*)?(?:由|有请|请)?\s*"
     rf"(?P<unit>[^\s，,。；;：:、]+?)(?P<title>{_TITLE}){_POST}"
-    rf"(?P<name>{_NAME})同志\s*(?:作|进行|来)?述职(?:报告)?"
+    rf"(?P<name>{_NAME})同志\s*(?:[（(](?P<role>[^）)]{{1,20}})[）)])?\s*(?:作|进行|来)?述职(?:报告)?"
     rf"(?P<rest>.*)$"
 )
 # What may follow "述职" on a heading line: nothing, a note in brackets, or the start of the comment.
-_HEADING_REST_RE = re.compile(r"^\s*[。.！!；;]?\s*(?:[（(][^）)]{0,30}[）)]\s*[。.]?)?\s*(?P<more>(?:[※＊*]|[【\[〔]?\s*点评).*)?$")
+_WELCOME = r"(?:[，,]?\s*(?:请|让我们)?(?:大家|全体)?(?:以热烈的)?(?:热烈)?(?:掌声)?欢迎[！!。]?)?"
+_HEADING_REST_RE = re.compile(rf"^\s*[。.！!；;]?\s*(?:[（(][^）)]{{0,30}}[）)]\s*[。.]?)?{_WELCOME}\s*"
+                              r"(?P<more>(?:[※＊*]|[【\[〔]?\s*点评).*)?$")
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Heading:
     title: str
     name: str
     trailing: str  # text on the same line after the heading (a 点评 or ※※※), else ""
+    loose: bool = False  # matched by loose_heading(), not by UNIT_HEADING_RE
 
 
 def match_heading(line: str) -> Heading | None:
@@ -43,8 +48,10 @@ def match_heading(line: str) -> Heading | None:
         return None
     trailing = rest.group("more") or ""
     heading_line = line[: len(line) - len(trailing)].strip() if trailing else line.strip()
-    unit = match.group("unit").strip("“”\"'《》")
-    return Heading(heading_line, unit, match.group("title"), match.group("name"), trailing.strip())
+    unit, title = match.group("unit").strip("“”\"'《》"), match.group("title")
+    if unit.endswith("机关") and title.startswith("工委"):  # 县直机关工委书记: the unit is the 工委
+        unit += "工委"
+    return Heading(heading_line, unit, title, match.group("name"), trailing.strip())
 
 
 def is_heading(line: str) -> bool:
@@ -70,6 +77,8 @@ class Section:
     report: list[str]          # paragraphs between the heading and the 点评 (the 述职 itself or ※※※)
     comment: list[str] | None  # the 点评 paragraphs, "点评：" removed; None when there is none
     end: int                   # index of the first paragraph after this section's comment
+    start: int = 0             # index of the heading
+    comment_at: int | None = None  # index of the paragraph where the 点评 starts
 
 
 def split_heading_lines(paragraphs: list[str]) -> list[str]:
@@ -85,20 +94,37 @@ def split_heading_lines(paragraphs: list[str]) -> list[str]:
 
 
 def find_sections(paragraphs: list[str]) -> list[Section]:
-    starts = [i for i, p in enumerate(paragraphs) if is_heading(p)]
+    headings = {}
+    for index, paragraph in enumerate(paragraphs):
+        heading = match_heading(paragraph) or _structural_loose(paragraphs, index)
+        if heading is not None:
+            headings[index] = heading
+    starts = sorted(headings)
     sections = []
     for number, start in enumerate(starts):
         limit = starts[number + 1] if number + 1 < len(starts) else len(paragraphs)
-        heading = match_heading(paragraphs[start])
+        heading = headings[start]
         comment_at = next((i for i in range(start + 1, limit) if COMMENT_START_RE.match(paragraphs[i])), None)
         if comment_at is None:
-            sections.append(Section(heading, paragraphs[start + 1:limit], None, start + 1))
+            sections.append(Section(heading, paragraphs[start + 1:limit], None, start + 1, start))
             continue
         end = _comment_end(paragraphs, comment_at, limit)
         first = COMMENT_START_RE.sub("", paragraphs[comment_at], count=1)
         comment = [first] + paragraphs[comment_at + 1:end] if first else paragraphs[comment_at + 1:end]
-        sections.append(Section(heading, paragraphs[start + 1:comment_at], comment, end))
+        sections.append(Section(heading, paragraphs[start + 1:comment_at], comment, end, start, comment_at))
     return sections
+
+
+def _structural_loose(paragraphs: list[str], index: int) -> Heading | None:
+    """A loose heading counts only where a heading stands: before ※※※ or a 点评."""
+    found = loose_heading(paragraphs[index])
+    if found is None:
+        return None
+    heading = Heading(*found, trailing="", loose=True)
+    following = paragraphs[index + 1:index + 3]
+    if any(SEPARATOR_RE.match(p) or COMMENT_START_RE.match(p) for p in following):
+        return heading
+    return None
 
 
 def _comment_end(paragraphs: list[str], comment_at: int, limit: int) -> int:
@@ -112,7 +138,7 @@ def _comment_end(paragraphs: list[str], comment_at: int, limit: int) -> int:
             break
         if not listed and (AGENDA_RE.match(paragraph) or (reached_problems and SPEECH_OPENER_RE.match(paragraph))):
             break
-        if _is_speech_heading(paragraph) and not _in_list(previous):
+        if _is_speech_heading(paragraph) and not _in_list(previous, paragraph):
             break
         reached_problems = reached_problems or _reaches_problems(paragraph)
         index += 1
@@ -128,5 +154,11 @@ def _is_speech_heading(paragraph: str) -> bool:
     return found is not None and found.style in ("一、", "（一）")
 
 
-def _in_list(previous: str) -> bool:
-    return bool(re.search(rf"{COLON}\s*$", previous)) or enumerator_at(previous, 0) is not None
+def _in_list(previous: str, paragraph: str = "") -> bool:
+    if re.search(rf"{COLON}\s*$", previous) or enumerator_at(previous, 0) is not None:
+        return True
+    found = enumerator_at(paragraph, 0)  # "…：（一）A。" wrapped before "（二）B。" is the same list
+    if found is None or found.number < 2:
+        return False
+    return any(enumerator_at(previous, i, found.style) and enumerator_at(previous, i, found.style).number
+               == found.number - 1 for i in range(len(previous)))

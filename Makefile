@@ -5,19 +5,46 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install test test-sqlite test-postgres run bench parse-report clean
+.PHONY: install test test-sqlite test-postgres run bench parse-report clean wheelhouse install-offline lock
+
+# pip installs only the locked set (requirements/*.txt, every file with its sha256), then the project
+# itself with no build isolation and no dependencies: nothing else is fetched, pip is not upgraded.
+PIP_LOCKED = $(BIN)/python -m pip install -q --require-hashes
+PIP_SELF   = $(BIN)/python -m pip install -q --no-deps --no-build-isolation
 
 install: $(BIN)/tracker
 
-$(BIN)/tracker: pyproject.toml
+$(BIN)/tracker: pyproject.toml setup.py requirements/runtime.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(PIP_LOCKED) -r requirements/runtime.txt
+	$(PIP_SELF) -e .
 	touch $@
 
-$(VENV)/.test-deps: $(BIN)/tracker
-	$(BIN)/python -m pip install -q -e ".[test]"
+$(VENV)/.test-deps: $(BIN)/tracker requirements/test.txt
+	$(PIP_LOCKED) -r requirements/test.txt
 	touch $@
+
+# Every wheel the server needs (this Python, this platform) and the project's own, for a USB stick:
+# the server installs with `make install-offline` or the two pip commands in docs/deploy.md.
+WHEELHOUSE ?= wheelhouse
+wheelhouse: $(BIN)/tracker
+	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	$(BIN)/python -m pip download -q --require-hashes --only-binary=:all: -d $(WHEELHOUSE) -r requirements/runtime.txt
+	$(BIN)/python -m pip wheel -q --no-deps --no-build-isolation -w $(WHEELHOUSE) .
+	cp requirements/runtime.txt $(WHEELHOUSE)/requirements.txt
+	cp -r deploy $(WHEELHOUSE)/deploy
+	cd $(WHEELHOUSE) && sha256sum *.whl requirements.txt > SHA256SUMS
+	@echo "wheelhouse: $$(ls $(WHEELHOUSE)/*.whl | wc -l) 个 wheel → $(WHEELHOUSE)/"
+
+# No index at all: from the wheelhouse only (VENV=/opt/tracker/venv for a server).
+install-offline:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --no-index --find-links $(WHEELHOUSE) --require-hashes -r $(WHEELHOUSE)/requirements.txt
+	$(BIN)/python -m pip install -q --no-index --no-deps --force-reinstall $(WHEELHOUSE)/rectification_tracker-*.whl
+
+# Regenerate the lock files after a change of dependencies in pyproject.toml (needs the index).
+lock:
+	requirements/lock.sh
 
 # The whole suite on SQLite (browser tests included), then again on the real PostgreSQL.
 test: $(VENV)/.test-deps
@@ -43,8 +70,8 @@ run: $(VENV)/.demo-deps
 	$(BIN)/tracker scheduler & \
 	$(BIN)/tracker run --host $(HOST) --port $(PORT)
 
-$(VENV)/.demo-deps: $(BIN)/tracker
-	$(BIN)/python -m pip install -q -e ".[demo]"
+$(VENV)/.demo-deps: $(BIN)/tracker requirements/demo.txt
+	$(PIP_LOCKED) -r requirements/demo.txt
 	touch $@
 
 bench: $(VENV)/.test-deps
@@ -55,4 +82,4 @@ parse-report: $(BIN)/tracker
 	$(BIN)/python -m benchmarks.parse_report
 
 clean:
-	rm -rf $(VENV) instance/tracker.db
+	rm -rf $(VENV) instance/tracker.db wheelhouse

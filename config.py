@@ -18,12 +18,24 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _default_instance_dir() -> str:
+    """A checkout keeps instance/ beside this file; an installed wheel puts this file in site-packages,
+    where data must not live: there the default is instance/ in the working directory (the systemd units
+    set TRACKER_INSTANCE_DIR explicitly)."""
+    if (BASE_DIR / "pyproject.toml").exists():
+        return str(BASE_DIR / "instance")
+    return str(Path.cwd() / "instance")
+
+
+INSTANCE_DIR_DEFAULT = os.environ.get("TRACKER_INSTANCE_DIR") or _default_instance_dir()
+
+
 def _default_sqlite_url() -> str:
-    return "sqlite:///" + str(BASE_DIR / "instance" / "tracker.db")
+    return "sqlite:///" + str(Path(INSTANCE_DIR_DEFAULT) / "tracker.db")
 
 
 class Config:
-    INSTANCE_DIR = os.environ.get("TRACKER_INSTANCE_DIR", str(BASE_DIR / "instance"))
+    INSTANCE_DIR = INSTANCE_DIR_DEFAULT
     # Unset: create_app() generates one and keeps it in instance/secret_key (one host). Several app
     # hosts behind a balancer must share one key: set TRACKER_SECRET_KEY on all of them.
     SECRET_KEY = os.environ.get("TRACKER_SECRET_KEY")
@@ -49,7 +61,7 @@ class Config:
     MAIL_CLAIM_LEASE_SECONDS = _env_int("TRACKER_MAIL_CLAIM_LEASE_SECONDS", 300)
 
     # Uploads (佐证材料)
-    UPLOAD_DIR = os.environ.get("TRACKER_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
+    UPLOAD_DIR = os.environ.get("TRACKER_UPLOAD_DIR", str(Path(INSTANCE_DIR_DEFAULT) / "uploads"))
     MAX_EVIDENCE_BYTES = _env_int("TRACKER_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024)
     MAX_DOCUMENT_BYTES = _env_int("TRACKER_MAX_DOCUMENT_BYTES", 5 * 1024 * 1024)
     MAX_CONTENT_LENGTH = _env_int("TRACKER_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
@@ -100,10 +112,33 @@ class Config:
     DISCIPLINE_CONTACT_EMAIL = os.environ.get("TRACKER_DISCIPLINE_EMAIL", "")
     ORG_DEPT_NAME = os.environ.get("TRACKER_ORG_DEPT_NAME", "中共××县委组织部")  # signs the .docx drafts
 
+    # Operations (tracker/ops, deploy/). CONFIG_NAME selects the production checks (tracker/ops/checks.py).
+    CONFIG_NAME = "default"
+    # Web worker processes: gunicorn reads WEB_CONCURRENCY itself, deploy/gunicorn.conf.py reads it here,
+    # and the production check refuses SQLite with more than one (one process writes a SQLite file safely).
+    WEB_WORKERS = _env_int("WEB_CONCURRENCY", 1)
+    WEB_THREADS = _env_int("TRACKER_WEB_THREADS", 4)
+    WEB_TIMEOUT_SECONDS = _env_int("TRACKER_WEB_TIMEOUT", 60)  # an Excel export of a province takes a while
+    # /readyz: the scheduler's heartbeat (every SCHEDULER_HEARTBEAT_SECONDS) and the oldest mail that is due.
+    READY_HEARTBEAT_MINUTES = _env_int("TRACKER_READY_HEARTBEAT_MINUTES", 5)
+    READY_OUTBOX_MINUTES = _env_int("TRACKER_READY_OUTBOX_MINUTES", 30)
+    # "json" (one JSON object a line, for the journal and log collectors) or "text" (key=value).
+    LOG_FORMAT = os.environ.get("TRACKER_LOG_FORMAT", "json")
+    LOG_LEVEL = os.environ.get("TRACKER_LOG_LEVEL", "INFO")
+    # `tracker check-config` warns when the upload folder's disk has less free space than this.
+    MIN_FREE_MB = _env_int("TRACKER_MIN_FREE_MB", 1024)
+    PG_DUMP = os.environ.get("TRACKER_PG_DUMP", "pg_dump")
+    PG_RESTORE = os.environ.get("TRACKER_PG_RESTORE", "pg_restore")
+
 
 class ProductionConfig(Config):
+    CONFIG_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # No development defaults in production: tracker/ops/checks.py refuses to start while these are unset.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER")
+    BASE_URL = os.environ.get("TRACKER_BASE_URL")
 
 
 CONFIGS = {"default": Config, "production": ProductionConfig}

@@ -78,21 +78,23 @@ def find_marker(text: str, require_list: bool = False) -> Marker | None:
     if not require_list:
         for match in CLAUSE_MARKER_RE.finditer(text):
             clause = match.group("clause")
+            if re.search(r"[：:]", clause):  # "但一些问题不容忽视：一是…现象": a lead-in, not one clause
+                continue
             if match.group("lead"):
                 clause = clause[len(match.group("lead")):]
             candidates.append((True, Marker(match.start(), match.end(), clause)))
     strong = sorted((m for s, m in candidates if s), key=lambda m: (m.start, m.clause is not None))
     if strong:
         return strong[0]
-    if candidates:
-        return min((m for _, m in candidates), key=lambda m: m.start)
+    weak = [m for _, m in candidates]
     for turn in cue_markers(text):
         follows = _FILLER_RE.match(text, turn.end).end()
         first = enumerator_at(text, follows)
         if require_list and (turn.clause or first is None or first.number != 1):
             continue
-        return Marker(turn.start, turn.end, cue="clause" if turn.clause else "turn")
-    return None
+        weak.append(Marker(turn.start, turn.end, cue="clause" if turn.clause else "turn"))
+        break
+    return min(weak, key=lambda m: (m.start, m.cue is not None), default=None)
 
 
 def split_comment(comment: str) -> SplitComment:
@@ -143,6 +145,8 @@ def split_labelled(comment: str) -> SplitComment | None:
 def read_items(part: str) -> tuple[list[str], int]:
     """The problems of a labelled part: a numbered list, one per paragraph, or sentences."""
     start = _FILLER_RE.match(part, 0).end()
+    if re.match(r"(?:无|暂无|没有|无明显问题)[。.；;]?\s*(?:\n|$)", part[start:]):
+        return [], len(part)
     first = enumerator_at(part, start)
     if first is not None and first.number == 1:
         return read_enumerated(part, first)

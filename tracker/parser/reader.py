@@ -7,6 +7,7 @@ import zipfile
 from pathlib import PurePath
 
 from .model import UnreadableDocumentError
+from .tables import header_table_lines, label_row_lines, unique_cells
 
 SUPPORTED_EXTENSIONS = (".txt", ".docx")
 ACCEPTED = "请上传 .txt（UTF-8 或 GB18030/GBK 编码）或 .docx（Word 2007 及以上）文件" \
@@ -211,6 +212,10 @@ def _collect(container, lines: list[str]) -> None:
 
     for block in container.iter_inner_content():
         if isinstance(block, Table):
+            by_row = header_table_lines(block)
+            if by_row is not None:
+                lines.extend(by_row)
+                continue
             for row in block.rows:
                 _collect_row(row, lines)
         else:
@@ -218,11 +223,7 @@ def _collect(container, lines: list[str]) -> None:
 
 
 def _collect_row(row, lines: list[str]) -> None:
-    seen, cells = set(), []
-    for cell in row.cells:  # a merged cell is returned once per grid column it spans
-        if id(cell._tc) not in seen:
-            seen.add(id(cell._tc))
-            cells.append(cell)
+    cells = unique_cells(row)
     label = cells[0].text.strip().rstrip("：:") if cells else ""
     if len(cells) > 1 and label in ("点评", "点评意见"):
         # A "点评 | text" row reads as one "点评：text" paragraph.
@@ -230,6 +231,10 @@ def _collect_row(row, lines: list[str]) -> None:
         for cell in cells[1:]:
             _collect(cell, rest)
         lines.append(f"{label}：" + "\n".join(rest))
+        return
+    labelled = label_row_lines(cells)
+    if labelled is not None:
+        lines.extend(labelled)
         return
     for cell in cells:
         _collect(cell, lines)

@@ -17,7 +17,7 @@ _LEAD_END_RE = re.compile(rf"[：:]|(?:{_AFTER_NOUN})(?:主要|集中|具体)?(?
 _GENERIC_RE = re.compile(r"^(?:[，,、\s]|但是?|同时|然而|不过|只是|也要看到|也应看到|还要看到|清醒地|看到|我们|也|还|仍然|仍|依然|尚|"
                          r"存在|有|着|以下|如下|下列|一些|一定的?|不少|诸多|个别|几个|几点|[0-9０-９一二两三四五六七八九十]+个?|"
                          r"方面的?|的|主要|突出|明显|共性|普遍性?|值得注意|需要|必须|引起|重视|注意|改进|提升|加强|之处|"
-                         r"环节|和|与|及|是|在于|表现在|表现为|体现在|不容忽视|问题|不足|差距|短板|弱项|薄弱|欠缺|有待)+$")
+                         r"环节|地方|方面|之处|和|与|及|是|在于|表现在|表现为|体现在|不容忽视|问题|不足|差距|短板|弱项|薄弱|欠缺|有待)+$")
 
 
 @dataclass
@@ -48,7 +48,7 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
     match = None
     for match in SHORTFALL_RE.finditer(lead):
         pass
-    if match is None or NOT_PROBLEMS_RE.search(lead):
+    if match is None:
         return None
     # The turn starts at the contrast before the shortfall word, else at that word's clause.
     clause_start = start + max(lead.rfind("，", 0, match.start()), lead.rfind(",", 0, match.start())) + 1
@@ -58,6 +58,8 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
             contrast = index
             break
     turn_start = contrast if contrast is not None else clause_start
+    if NOT_PROBLEMS_RE.search(text[turn_start:lead_end if lead_end is not None else end]):
+        return None
     if lead_end is not None:
         body = text[turn_start:lead_end].rstrip("：: ")
         if len(text[clause_start:lead_end]) > 40 or (contrast is None and not _GENERIC_RE.match(body)):

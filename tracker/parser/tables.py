@@ -1,0 +1,79 @@
+"""Layout (d): 点评 kept in a .docx table, turned into the labelled text the reader understands.
+
+A table with a header row (单位 | 书记 | 主要成绩 | 存在问题 | 努力方向 …) gives one heading and one
+labelled 点评 per row; a row "存在问题 | text" gives "【存在问题】" and the text, so a label never
+becomes part of a problem.
+"""
+import re
+
+from .cues import label_kind
+
+_UNIT_COLUMN = re.compile(r"^(?:述职)?(?:单位|单位名称|责任单位|乡镇|部门|党组织|述职单位)$")
+_NAME_COLUMN = re.compile(r"^(?:姓名|书记|述职人|书记姓名|党组织书记|述职人姓名)$")
+_TITLE_COLUMN = re.compile(r"^(?:职务|职位)$")
+_COMMENT_COLUMN = re.compile(r"^(?:点评|点评意见|点评内容)$")
+_NUMBER_COLUMN = re.compile(r"^(?:序号|编号|No\.?)$", re.I)
+_PART_KINDS = {"problems": "存在问题", "strengths": "工作亮点", "expectations": "努力方向"}
+
+
+def unique_cells(row) -> list:
+    seen, cells = set(), []
+    for cell in row.cells:  # a merged cell is returned once per grid column it spans
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            cells.append(cell)
+    return cells
+
+
+def _paragraphs(cell) -> list[str]:
+    return [p.text.strip() for p in cell.paragraphs if p.text.strip()]
+
+
+def header_table_lines(table) -> list[str] | None:
+    """Lines for a table with one row per unit, or None when the table has no such header."""
+    rows = [unique_cells(row) for row in table.rows]
+    if len(rows) < 2:
+        return None
+    header = [cell.text.strip().replace(" ", "").rstrip("：:") for cell in rows[0]]
+    columns = {}
+    for number, name in enumerate(header):
+        for key, regex in (("unit", _UNIT_COLUMN), ("name", _NAME_COLUMN), ("title", _TITLE_COLUMN),
+                           ("comment", _COMMENT_COLUMN), ("number", _NUMBER_COLUMN)):
+            if regex.match(name):
+                columns.setdefault(key, number)
+        kind = label_kind(name) if len(name) <= 8 else None
+        if kind in _PART_KINDS and number not in columns.values():
+            columns.setdefault(kind, number)
+    if "unit" not in columns or not ({"problems", "comment"} & set(columns)):
+        return None
+    lines: list[str] = []
+    for position, cells in enumerate(rows[1:], start=1):
+        def text(key):
+            return cells[columns[key]].text.strip() if key in columns and columns[key] < len(cells) else ""
+        unit = text("unit")
+        if not unit:
+            continue
+        name, title = text("name"), text("title")
+        who = f"{title}{name}同志" if name else ""
+        lines.append(f"{position}、请{unit}{who}述职。")
+        lines.append("点评：")
+        for kind in ("strengths", "problems", "expectations", "comment"):
+            if kind not in columns or columns[kind] >= len(cells):
+                continue
+            if kind != "comment":
+                lines.append(f"【{_PART_KINDS[kind]}】")
+            lines.extend(_paragraphs(cells[columns[kind]]))
+    return lines
+
+
+def label_row_lines(cells) -> list[str] | None:
+    """"存在问题 | text" as "【存在问题】" and the text's paragraphs; None for any other row."""
+    if len(cells) != 2:
+        return None
+    label = cells[0].text.strip().rstrip("：:")
+    if not label or len(label) > 8 or re.search(r"[，,。；;]", label):
+        return None
+    kind = label_kind(label)
+    if kind not in _PART_KINDS:
+        return None
+    return [f"【{label}】"] + _paragraphs(cells[1])

@@ -31,8 +31,8 @@ def _write(name, sheet_title, title_rows, header, rows, merges=(), bad=(), extra
         sheet.append([text])
         sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=len(header))
         sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=14)
-    header_row = sheet.max_row + 1
     sheet.append(header)
+    header_row = sheet.max_row
     first_data = header_row + 1
     for row in rows:
         sheet.append(row)

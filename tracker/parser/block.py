@@ -7,7 +7,7 @@ from .loose import UNIT_SUFFIX
 from .patterns import COMMENT_START_RE, enumerator_at
 from .sections import Section, _comment_end
 
-_INTRO_RE = re.compile(r"(?:逐一|逐个|分别|依次|集中|统一|一并)(?:作|进行|作个|作一)?(?:简要)?点评|点评如下|点评意见如下")
+_INTRO_RE = re.compile(r"(?:逐一|逐个|分别|依次|集中|统一|一并)(?:作|进行|作了|进行了|作个|作一)?(?:简要|简短)?的?点评|点评如下|点评意见如下")
 _LEAD_RE = re.compile(r"^\s*(?:对|关于|针对)?\s*(?P<name>[^，,。：:；;、\s（）()]{2,24}?)"
                       r"(?:的)?(?:点评意见|点评)?\s*(?P<stop>[。.：:，,])")
 

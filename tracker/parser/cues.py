@@ -76,3 +76,12 @@ def _short_label(name: str) -> bool:
 
 def negative(text: str) -> bool:
     return NEGATIVE_RE.search(text) is not None
+
+
+_LABEL_LINE_RE = re.compile(rf"^{_LABEL_ENUM}\s*(?:[【\[〔](?P<b>[^】\]〕]{{2,10}})[】\]〕]|(?P<n>[^\s，,。；;：:！!？?【】]{{2,8}}))\s*[：:]?$")
+
+
+def is_label_line(line: str) -> bool:
+    """A line that only names a part ("（二）存在问题", "【努力方向】", "问题："): it never continues."""
+    match = _LABEL_LINE_RE.match(line)
+    return bool(match) and label_kind(match.group("b") or match.group("n")) is not None

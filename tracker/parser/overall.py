@@ -8,7 +8,7 @@ from .problems import find_marker, read_problems
 _CONVENED_RE = re.compile(r"召开(?:了|的)?(?:这次|本次)?(?P<title>[^，,。；;：:\n“”]{2,60}?述职评议[^，,。；;：:\n“”]{0,12}?(?:会议|大会))")
 # A title line: "在2021年度…述职评议会议上的讲话", "2021年度…述职评议会议主持词"
 _TITLE_LINE_RE = re.compile(r"^(?:在)?(?P<title>[^，,。；;：:]{2,60}?述职评议[^，,。；;：:]{0,12}?(?:会议|大会))"
-                            r"(?:上的(?:讲话|主持词|总结讲话))?(?:主持词|讲话|记录|纪要)?\s*$")
+                            r"(?:上的(?:讲话|主持词|总结讲话|点评))?(?:主持词|讲话|记录|纪要|[^，,。；;：:]{0,10}?点评(?:意见)?)?\s*$")
 _REVIEW_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年度")
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 _HEAD_PARAGRAPHS = 12
@@ -16,6 +16,10 @@ _HEAD_PARAGRAPHS = 12
 
 def find_title(paragraphs: list[str]) -> str | None:
     head = paragraphs[:_HEAD_PARAGRAPHS]
+    for paragraph in head[:3]:  # a title line naming the year wins over "召开全县…会议" without one
+        match = _TITLE_LINE_RE.match(paragraph)
+        if match and _YEAR_RE.search(match.group("title")):
+            return match.group("title")
     for paragraph in head:
         match = _CONVENED_RE.search(paragraph)
         if match:

@@ -7,13 +7,14 @@ break; the parts of a comment are rebuilt without newlines later, so that does n
 """
 import re
 
+from .cues import is_label_line
 from .patterns import COMMENT_START_RE, OPENERS, SEPARATOR_RE, enumerator_at, ends_sentence
 
 # The characters str.strip() leaves but that never carry meaning at a line's ends.
 _EDGE_JUNK = "\ufeff\u200b\u200c\u200d\u2060"
 # Decorated only: a bare "12" may be the end of a wrapped number, not a page number.
 _PAGE_NUMBER_RE = re.compile(r"^(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?)$")
-_STARTS_PARAGRAPH_RE = re.compile(r"^(?:希望|殷切希望|同志们[：:，,！!]|[【〔][^】〕]{2,10}[】〕])")
+_STARTS_PARAGRAPH_RE = re.compile(r"^(?:希望|殷切希望|同志们[：:，,！!]|(?:时间|地点|主持人?|出席|列席|参会人员|记录人?|缺席)[：:]|[【〔][^】〕]{2,10}[】〕])")
 
 
 def clean_line(line: str) -> str:
@@ -55,6 +56,8 @@ def to_paragraphs(text: str, is_heading) -> list[str]:
 def _continues(previous: str, line: str, is_heading) -> bool:
     if previous[-1] in OPENERS:  # "（" never ends a paragraph, even before "2）…"
         return True
+    if is_label_line(previous):
+        return False
     if ends_sentence(previous) or SEPARATOR_RE.match(previous) or is_heading(previous) \
             or COMMENT_START_RE.fullmatch(previous):  # a bare "点评" label line
         return False

@@ -11,7 +11,7 @@ from .problems import split_comment
 from .reader import read_document
 from .sections import find_sections, is_heading, split_heading_lines, unit_kind
 
-_BLOCK_INTRO_RE = re.compile(r"^[^。]{0,20}(?:逐一|逐个|分别|依次|集中)(?:作|进行)?点评[^。]{0,10}[。：:]?$")
+_BLOCK_INTRO_RE = re.compile(r"^[^。]{0,20}(?:逐一|逐个|分别|依次|集中)(?:作|进行|作了|进行了)?点评[^。]{0,10}[。：:]?$")
 LOOKED_FOR = ("查找的是形如“一、请XX镇党委书记XXX同志述职。”或“13.请县XX局党组书记XX同志述职”的述职标题，"
               "其后跟着“点评：”段落 (looked for headings like '请…书记…同志述职' followed by '点评：')")
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from .patterns import (AGENDA_RE, CIRCLED, CN_NUMERAL, COLON, COMMENT_START_RE, DIGITS, SEPARATOR_RE,
                        SPEECH_OPENER_RE, STRONG_EXPECTATION_RE, enumerator_at)
+from .cues import is_label_line
 from .loose import loose_heading
 from .problems import find_marker
 
@@ -117,11 +118,18 @@ def find_sections(paragraphs: list[str]) -> list[Section]:
 
 def _structural_loose(paragraphs: list[str], index: int) -> Heading | None:
     """A loose heading counts only where a heading stands: before ※※※ or a 点评."""
-    found = loose_heading(paragraphs[index])
+    paragraph = paragraphs[index]
+    following = paragraphs[index + 1:index + 3]
+    if following and COMMENT_START_RE.match(following[0]) and re.search(r"同志[）)]?[。：:]?$", paragraph):
+        # "一、石桥镇党委书记陈晓梅同志" then "点评：": a compiled set of 点评 names no 述职
+        named = match_heading(paragraph.rstrip("。：:") + "述职")
+        if named is not None:
+            named.line = paragraph
+            return named
+    found = loose_heading(paragraph)
     if found is None:
         return None
     heading = Heading(*found, trailing="", loose=True)
-    following = paragraphs[index + 1:index + 3]
     if any(SEPARATOR_RE.match(p) or COMMENT_START_RE.match(p) for p in following):
         return heading
     return None
@@ -138,7 +146,7 @@ def _comment_end(paragraphs: list[str], comment_at: int, limit: int) -> int:
             break
         if not listed and (AGENDA_RE.match(paragraph) or (reached_problems and SPEECH_OPENER_RE.match(paragraph))):
             break
-        if _is_speech_heading(paragraph) and not _in_list(previous, paragraph):
+        if _is_speech_heading(paragraph) and not _in_list(previous, paragraph) and not is_label_line(paragraph):
             break
         reached_problems = reached_problems or _reaches_problems(paragraph)
         index += 1

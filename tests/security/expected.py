@@ -83,6 +83,8 @@ CASES = [
     Case("login_page", "auth.login", "GET", lambda w: "/login", everyone(302, anon=200)),
     Case("login", "auth.login", "POST", lambda w: "/login", everyone(302), fresh_client=True, must_write=False,
          data=lambda w: {"identifier": w.b.deputy.username, "password": _password()}),
+    Case("healthz", "health.healthz", "GET", lambda w: "/healthz", everyone(200)),  # monitoring: anonymous too
+    Case("readyz", "health.readyz", "GET", lambda w: "/readyz", everyone(503)),  # the world has no scheduler
     Case("forgot_page", "auth.forgot_password", "GET", lambda w: "/forgot-password", everyone(200)),
     Case("forgot", "auth.forgot_password", "POST", lambda w: "/forgot-password", everyone(302), to_login=True,
          must_write=False,

@@ -69,23 +69,28 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def configure(config) -> None:
-    """One handler on the "tracker" logger (idempotent: every create_app() calls this)."""
-    logger = logging.getLogger("tracker")
-    logger.setLevel(str(config.get("LOG_LEVEL") or "INFO").upper())
-    formatter = KeyValueFormatter() if config.get("LOG_FORMAT") == "text" else JsonFormatter()
-    for handler in logger.handlers:
-        if getattr(handler, _HANDLER_MARK, False):
-            handler.setFormatter(formatter)
-            return
+    """Our handler on the root logger, so that every library's lines (gunicorn's app errors, APScheduler)
+    come out in the same format; only where nobody has configured logging yet (a test run has, and so
+    has any embedding program), and once per process, however many apps are created."""
+    root = logging.getLogger()
+    if root.handlers:
+        for handler in root.handlers:
+            if getattr(handler, _HANDLER_MARK, False):
+                handler.setFormatter(_formatter(config))
+        return
     handler = _StderrHandler()
     setattr(handler, _HANDLER_MARK, True)
-    handler.setFormatter(formatter)
-    logger.addHandler(handler)
-    logger.propagate = False  # `tracker scheduler` also configures the root logger: no line twice
+    handler.setFormatter(_formatter(config))
+    root.addHandler(handler)
+    root.setLevel(str(config.get("LOG_LEVEL") or "INFO").upper())
+
+
+def _formatter(config) -> logging.Formatter:
+    return KeyValueFormatter() if config.get("LOG_FORMAT") == "text" else JsonFormatter()
 
 
 def register_logging(app: Flask) -> None:
-    if not app.testing:  # tests read records through pytest's caplog; no handler of ours in between
+    if not app.testing:
         configure(app.config)
     access = logging.getLogger("tracker.request")
 

@@ -38,8 +38,6 @@ def readyz():
         db.session.rollback()
         current_app.logger.warning("readyz: database unreachable: %s", exc)
         checks["database"] = {"ok": False, "message": "数据库无法连接", "error": type(exc).__name__}
-    finally:
-        db.session.remove()
     ready = all(check["ok"] for check in checks.values()) and len(checks) == 3
     return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
 

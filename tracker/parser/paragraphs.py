@@ -14,7 +14,7 @@ from .patterns import COMMENT_START_RE, OPENERS, SEPARATOR_RE, enumerator_at, en
 _EDGE_JUNK = "\ufeff\u200b\u200c\u200d\u2060"
 # Decorated only: a bare "12" may be the end of a wrapped number, not a page number.
 _PAGE_NUMBER_RE = re.compile(r"^(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?)$")
-_STARTS_PARAGRAPH_RE = re.compile(r"^(?:希望|殷切希望|同志们[：:，,！!]|(?:时间|地点|主持人?|出席|列席|参会人员|记录人?|缺席)[：:]|[【〔][^】〕]{2,10}[】〕])")
+_STARTS_PARAGRAPH_RE = re.compile(r"^(?:希望|殷切希望|同志们[：:，,！!]|(?:时间|地点|主持人?|出席|列席|参会人员|记录人?|缺席)[：:]|[【〔][^】〕]{2,10}[】〕]|[（(][^）)]{4,20}[）)]$)")
 
 
 def clean_line(line: str) -> str:

@@ -6,7 +6,7 @@ infer_list: with no turn at all, a numbered list whose items read as shortfalls.
 import re
 from dataclasses import dataclass
 
-from .cues import CONTRAST_RE, NOT_PROBLEMS_RE, SHORTFALL_RE, negative
+from .cues import CONTRAST_RE, NEGATIVE_RE, NOT_PROBLEMS_RE, SHORTFALL_RE, negative
 from .patterns import enumerator_at, is_boundary
 
 _SENTENCE_BREAK = "。！!？?；;\n"
@@ -48,6 +48,8 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
     match = None
     for match in SHORTFALL_RE.finditer(lead):
         pass
+    if match is None and lead_end is None:  # "同时也要看到，…推动不力": a contrast and a negative judgement
+        match = NEGATIVE_RE.search(lead)
     if match is None:
         return None
     # The turn starts at the contrast before the shortfall word, else at that word's clause.
@@ -76,8 +78,9 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
 
 
 def _strip_connector(body: str) -> str:
-    match = CONTRAST_RE.match(body)
-    rest = body[match.end():] if match else body
+    rest = body
+    while (match := CONTRAST_RE.match(rest)) is not None:
+        rest = rest[match.end():].lstrip("，,、 ")
     return rest.lstrip("，,、 ")
 
 

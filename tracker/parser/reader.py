@@ -216,10 +216,24 @@ def _collect(container, lines: list[str]) -> None:
             if by_row is not None:
                 lines.extend(by_row)
                 continue
+            if _labelled_table(block) and not _after_comment_label(lines):
+                lines.append("点评：")  # a table of 亮点 | 问题 | 建议 rows is the 点评 itself
             for row in block.rows:
                 _collect_row(row, lines)
         else:
             lines.append(block.text)
+
+
+def _labelled_table(table) -> bool:
+    rows = [label_row_lines(unique_cells(row)) for row in table.rows]
+    return len(rows) >= 2 and all(rows) and any("问题" in r[0] or "不足" in r[0] or "差距" in r[0] for r in rows)
+
+
+def _after_comment_label(lines: list[str]) -> bool:
+    from .patterns import COMMENT_START_RE
+
+    previous = next((line for line in reversed(lines) if line.strip()), "")
+    return bool(COMMENT_START_RE.match(previous.strip()))
 
 
 def _collect_row(row, lines: list[str]) -> None:

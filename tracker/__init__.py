@@ -9,14 +9,18 @@ from config import Config
 # Not `mail`: that name is the tracker.mail package once it is imported.
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.extensions import mail as mail_extension
+from tracker.ops import resources
+from tracker.ops.checks import check_production
+from tracker.ops.logging import register_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config_class=Config) -> Flask:
     instance_dir = getattr(config_class, "INSTANCE_DIR", None) or str(ROOT / "instance")
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=instance_dir)
+    app = Flask(__name__, template_folder=resources.templates_dir(), instance_path=instance_dir)
     app.config.from_object(config_class)
+    check_production(app)  # TRACKER_CONFIG=production: refuse to start on a wrong setting, naming it
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     ensure_secret_key(app)
     register_extensions(app)
@@ -24,6 +28,7 @@ def create_app(config_class=Config) -> Flask:
     register_template_helpers(app)
     register_security(app)
     register_cli(app)
+    register_logging(app)
     return app
 
 
@@ -65,7 +70,7 @@ def register_security(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=resources.migrations_dir(), render_as_batch=True)
     csrf.init_app(app)
     mail_extension.init_app(app)
     login_manager.init_app(app)

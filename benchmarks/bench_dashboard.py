@@ -93,7 +93,7 @@ def run(tasks: int = TASKS, database_url: str | None = None) -> dict:
 
         def page():
             dashboard.overview(session, review_id=None, today=TODAY)
-            dashboard.unit_rows(session, review_id=None, today=TODAY, sort="-overdue")
+            dashboard.unit_rows(session, review_id=None, today=TODAY, sort="-overdue", due_soon_days=7)
             dashboard.closures_over_time(session, review_id=None, bucket="month", tz=app.config["TIMEZONE"])
 
         def task_list():

@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from tracker.models.types import utcnow
 from tracker.timeutil import cn_datetime, parse_local
+from tracker.settings import settings
 
 jobs_cli = AppGroup("jobs", help="定时任务（提醒、催办、督办、邮件投递）")
 
@@ -16,7 +17,7 @@ def _parse_now(value: str | None):
     if not value:
         return utcnow()
     try:
-        return parse_local(value, current_app.config.get("TIMEZONE"))
+        return parse_local(value, settings().timezone)
     except ValueError:
         raise click.BadParameter("时间格式应为 2026-03-01T09:00（当地时间）或带时区偏移", param_hint="--now") from None
 
@@ -29,7 +30,7 @@ def tick_command(now_text):
 
     now = _parse_now(now_text)
     scan, delivery = tick(now, worker="tick")
-    tz = current_app.config.get("TIMEZONE")
+    tz = settings().timezone
     click.echo(f"时刻：{cn_datetime(now, tz)}")
     click.echo(f"扫描：检查{scan.checked}项任务，新通知{scan.notices}条，等级变化{scan.level_changes}项，"
                f"单位约谈建议{scan.units}个，补发时跳过{scan.skipped}条")
@@ -47,7 +48,7 @@ def digest_command(now_text):
 
     now = _parse_now(now_text)
     added = digest_job(now)
-    click.echo(f"时刻：{cn_datetime(now, current_app.config.get('TIMEZONE'))}；新生成周报{added}份")
+    click.echo(f"时刻：{cn_datetime(now, settings().timezone)}；新生成周报{added}份")
 
 
 @click.command("scheduler")

@@ -101,18 +101,18 @@ class FileLeadership:
             self.handle = None
 
 
-def scheduler_lock_path(config) -> str:
+def scheduler_lock_path(current) -> str:
     """SCHEDULER_LOCK_FILE when set explicitly; else <database file>.scheduler.lock.
 
     The database path is resolved the way Flask-SQLAlchemy resolves it (relative to the instance folder)
     and then through os.path.realpath, so `./x.db`, an absolute path and a symlink to the same file all
     give one lock, and two databases never share one.
     """
-    explicit = (config.get("SCHEDULER_LOCK_FILE") or "").strip()
+    explicit = current.scheduler.lock_file
     if explicit:
         return explicit
-    database = make_url(config["SQLALCHEMY_DATABASE_URI"]).database
-    instance = config.get("INSTANCE_DIR") or str(Path(__file__).resolve().parents[2] / "instance")
+    database = make_url(current.database_url).database
+    instance = current.instance_dir
     if not database or database == ":memory:" or database.startswith("file:"):
         # An in-memory database lives in one process: nobody else can lead it. Keep a per-instance lock.
         return os.path.join(instance, "scheduler.lock")
@@ -121,11 +121,12 @@ def scheduler_lock_path(config) -> str:
     return os.path.realpath(database) + ".scheduler.lock"
 
 
-def leadership_for(config) -> "PostgresLeadership | FileLeadership":
-    url = config["SQLALCHEMY_DATABASE_URI"]
+def leadership_for(current) -> "PostgresLeadership | FileLeadership":
+    """`current`: the app's Settings (database URL, instance folder, SCHEDULER_LOCK_FILE)."""
+    url = current.database_url
     if url.startswith("postgresql"):
         return PostgresLeadership(url)
-    return FileLeadership(scheduler_lock_path(config))
+    return FileLeadership(scheduler_lock_path(current))
 
 
 # The leadership this process won, when it is a scheduler: the delivery job checks it before each batch and

@@ -38,15 +38,15 @@ def wait_for_leadership(leadership, poll_seconds: float, stop) -> bool:
 
 
 def build_scheduler(app, holder: str, leadership) -> BlockingScheduler:
-    config = app.config
-    scheduler = BlockingScheduler(timezone=config.get("TIMEZONE", "Asia/Shanghai"))
+    config = app.config.settings
+    scheduler = BlockingScheduler(timezone=config.timezone)
     start = datetime.now(timezone.utc)
     common = {"max_instances": 1, "coalesce": True, "next_run_time": start, "misfire_grace_time": 60}
     scheduler.add_job(in_app_context(app, lambda: scan_job(holder=holder)), "interval",
-                      seconds=float(config["SCHEDULER_SCAN_SECONDS"]),
+                      seconds=config.scheduler.scan_seconds,
                       id="scan", name="扫描到期通知", **common)
     scheduler.add_job(in_app_context(app, lambda: delivery_job(worker=holder)), "interval",
-                      seconds=float(config.get("SCHEDULER_DELIVERY_SECONDS", 60)), id="deliver",
+                      seconds=config.scheduler.delivery_seconds, id="deliver",
                       name="投递邮件", **common)
 
     scheduler.add_job(in_app_context(app, digest_job), "interval", hours=1, id="digest", name="整改督办周报",
@@ -60,14 +60,14 @@ def build_scheduler(app, holder: str, leadership) -> BlockingScheduler:
         heartbeat_job(holder)
 
     scheduler.add_job(in_app_context(app, keep_leading), "interval",
-                      seconds=float(config["SCHEDULER_HEARTBEAT_SECONDS"]), id="heartbeat",
+                      seconds=config.scheduler.heartbeat_seconds, id="heartbeat",
                       name="心跳", **common)
     return scheduler
 
 
 def run_scheduler(app) -> int:
     holder = holder_name("scheduler")
-    leadership = leadership_for(app.config)
+    leadership = leadership_for(app.config.settings)
     stopping = {"flag": False}
     scheduler_ref = {}
 
@@ -78,7 +78,7 @@ def run_scheduler(app) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    poll = float(app.config["SCHEDULER_LEADER_POLL_SECONDS"])
+    poll = app.config.settings.scheduler.leader_poll_seconds
     if not wait_for_leadership(leadership, poll, lambda: stopping["flag"]):
         return 0
     try:

@@ -2,7 +2,6 @@
 import logging
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from jobs import leadership
@@ -14,6 +13,7 @@ from tracker.escalation.digest import enqueue_weekly_digests
 from tracker.services.leases import touch_lease
 from tracker.escalation.rules import in_sending_window
 from tracker.escalation.scan import Scanner, ScanResult
+from tracker.settings import settings
 from tracker.timeutil import local_datetime
 
 log = logging.getLogger("tracker.jobs")
@@ -73,9 +73,9 @@ def digest_job(now: datetime | None = None) -> int:
     """This ISO week's 周报, on the first working-day morning the scheduler is up (idempotent per week,
     so it is safe to run every hour, and a scheduler down on Monday still sends it that week)."""
     now = now or utcnow()
-    config = current_app.config
-    if not in_sending_window(local_datetime(now, config.get("TIMEZONE")), int(config.get("NOTICE_HOUR", 9)),
-                             int(config.get("NOTICE_END_HOUR", 18)), WorkCalendar.load(db.session)):
+    config = settings()
+    if not in_sending_window(local_datetime(now, config.timezone), config.notice_hour, config.notice_end_hour,
+                             WorkCalendar.load(db.session)):
         return 0
     added = enqueue_weekly_digests(db.session, now)
     db.session.commit()

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 from config import Config
+from tracker.settings import TrackerConfig
 # Not `mail`: that name is the tracker.mail package once it is imported.
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.extensions import mail as mail_extension
@@ -16,9 +17,13 @@ from tracker.ops.logging import register_logging
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class TrackerFlask(Flask):
+    config_class = TrackerConfig  # app.config.settings: the one frozen Settings (tracker.settings)
+
+
 def create_app(config_class=Config) -> Flask:
-    instance_dir = getattr(config_class, "INSTANCE_DIR", None) or str(ROOT / "instance")
-    app = Flask(__name__, template_folder=resources.templates_dir(), instance_path=instance_dir)
+    instance_dir = config_class.INSTANCE_DIR
+    app = TrackerFlask(__name__, template_folder=resources.templates_dir(), instance_path=instance_dir)
     app.config.from_object(config_class)
     check_production(app)  # TRACKER_CONFIG=production: refuse to start on a wrong setting, naming it
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -131,9 +136,10 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from tracker import timeutil
 
-    tz = app.config["TIMEZONE"]
-    app.add_template_filter(lambda v: timeutil.cn_date(v, tz), "cn_date")
-    app.add_template_filter(lambda v: timeutil.cn_datetime(v, tz), "cn_datetime")
+    from tracker.settings import settings
+
+    app.add_template_filter(lambda v: timeutil.cn_date(v, settings().timezone), "cn_date")
+    app.add_template_filter(lambda v: timeutil.cn_datetime(v, settings().timezone), "cn_datetime")
 
 
 def register_cli(app: Flask) -> None:

@@ -5,13 +5,13 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from tracker.extensions import db
 from tracker.models import Role, TaskType, Unit
 from tracker.models.types import utcnow
 from tracker.parser import ParseError, parse_document, read_document
+from tracker.settings import settings
 
 
 def _create_app():
@@ -74,7 +74,7 @@ def import_command(file: Path, review_date, deadline, task_type: str):
                       deadline=deadline.date() if deadline else None, task_type=task_type)
     try:
         result = apply_plan(db.session, plan, actor=None, now=utcnow(),
-                            rules=current_app.config["ESCALATION_RULES"], tz=current_app.config["TIMEZONE"])
+                            rules=settings().rules, tz=settings().timezone)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -125,8 +125,8 @@ def seed_demo_command():
     """载入演示数据并打印演示账号"""
     from tracker.services.demo import seed_demo
 
-    accounts = seed_demo(db.session, now=utcnow(), rules=current_app.config["ESCALATION_RULES"],
-                         tz=current_app.config["TIMEZONE"])
+    accounts = seed_demo(db.session, now=utcnow(), rules=settings().rules,
+                         tz=settings().timezone)
     db.session.commit()
     click.echo("演示账号（用户名 / 密码）：")
     for username, password, label in accounts:

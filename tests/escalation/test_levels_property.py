@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from tracker.models import TaskType
 from tracker.escalation.calendar import WorkCalendar
-from tracker.escalation.rules import DEFAULT_RULES, decide
+from config import Config
+from tracker.escalation.rules import decide
 from tracker.timeutil import at_local
 
 CALENDAR = WorkCalendar()
@@ -30,7 +31,7 @@ def test_levels_only_rise_and_stage_only_advances(deadline_offset, timeline):
             cycle += 1
             continue
         decision = decide(task_type=TaskType.TIME_LIMITED, deadline=deadline, start=start, level=level,
-                          cycle=cycle, stage=stage, policy=DEFAULT_RULES, now=now, notice_hour=9, calendar=CALENDAR)
+                          cycle=cycle, stage=stage, policy=Config.ESCALATION_RULES, now=now, notice_hour=9, calendar=CALENDAR)
         assert decision.new_level >= level
         if decision.send is not None:
             key = (cycle, decision.send.rule)

@@ -5,10 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.escalation.conftest import at, run_tick
-from tests.webhelpers import extract_csrf, login, post_form
+from tests.webhelpers import login, post_form
 from tracker.models import AuditEvent
-from tracker.models.notify import HolidayDay, Notice, OutboxMessage
-from tracker.escalation.acknowledgement import make_token
+from tracker.models.notify import HolidayDay, OutboxMessage
 
 ROLES = {"owner": "sec-a", "other": "sec-b", "org": "zzb", "disc": "jw", "admin": "admin", "anon": None}
 

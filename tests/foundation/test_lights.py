@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from config import Config
 from tracker.services.lights import light_for
 
 TODAY = date(2026, 3, 2)
@@ -34,5 +35,5 @@ def task(deadline=date(2026, 4, 30), status="整改中", level=0, stage=None, cy
     ],
 )
 def test_light(kwargs, key, days_text):
-    light = light_for(task(**kwargs), TODAY)
+    light = light_for(task(**kwargs), TODAY, Config.ESCALATION_RULES["due_soon_days"])
     assert (light.key, light.days_text) == (key, days_text)

@@ -1,13 +1,16 @@
 """The SQLite scheduler lock follows the database file: two databases never share a leader lock, and two
 spellings of one database's path never give two leaders."""
 import os
+from types import SimpleNamespace
 
 from config import Config
 from jobs.leadership import FileLeadership, leadership_for, scheduler_lock_path
 
 
-def _config(url: str, tmp_path, lock=None) -> dict:
-    return {"SQLALCHEMY_DATABASE_URI": url, "SCHEDULER_LOCK_FILE": lock, "INSTANCE_DIR": str(tmp_path / "instance")}
+def _config(url: str, tmp_path, lock=None):
+    """The three settings leadership reads, shaped as tracker.settings.Settings has them."""
+    return SimpleNamespace(database_url=url, instance_dir=str(tmp_path / "instance"),
+                           scheduler=SimpleNamespace(lock_file=(lock or "").strip()))
 
 
 def test_lock_file_is_derived_from_the_database_path(tmp_path):

@@ -104,14 +104,14 @@ def test_a_sender_that_lost_its_claim_skips_the_row(app, db, smtp_server):
 
 def test_the_lease_must_outlast_a_slow_message(app):
     app.config.update(MAIL_CLAIM_LEASE_SECONDS=30, MAIL_TIMEOUT_SECONDS=20)
-    assert "MAIL_CLAIM_LEASE_SECONDS" in check_lease_settings(app.config)
+    assert "MAIL_CLAIM_LEASE_SECONDS" in check_lease_settings(app.config.settings.mail)
     app.config.update(MAIL_CLAIM_LEASE_SECONDS=300, MAIL_TIMEOUT_SECONDS=20)
-    assert check_lease_settings(app.config) is None
+    assert check_lease_settings(app.config.settings.mail) is None
 
 
 @pytest.mark.postgres_only
 def test_a_leader_that_lost_its_advisory_lock_stops_sending_at_once(app, db):
-    leadership = lock.leadership_for(app.config)
+    leadership = lock.leadership_for(app.config.settings)
     assert leadership.try_acquire() and lock.still_leading()
     pid = leadership.connection.execute(text("SELECT pg_backend_pid()")).scalar()
     leadership.connection.commit()

@@ -93,7 +93,7 @@ def _evidence(app, session, task, author, now, body: str):
     checked = evidence_files.check_upload("现场照片.png", io.BytesIO(tiny_png()),
                                           max_bytes=int(app.config["MAX_EVIDENCE_BYTES"]))
     rows, _paths = evidence_files.attach(session, [checked], task=task, update=update, actor=author, now=now,
-                                         directory=evidence_files.upload_dir(app.config))
+                                         directory=evidence_files.upload_dir(app.config.settings))
     return update, rows[0]
 
 

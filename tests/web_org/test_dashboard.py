@@ -76,16 +76,17 @@ def test_overview_matches(db, dataset):
 def test_unit_rows_match_and_sort(db, dataset):
     review, _, _ = dataset
     want = expected()["units"]
-    rows = dashboard.unit_rows(db.session, review_id=review.id, today=today(), sort="name")
+    rows = dashboard.unit_rows(db.session, review_id=review.id, today=today(), sort="name",
+                               due_soon_days=7)
     assert {r.name: {"tasks": r.tasks, "closed": r.closed, "overdue": r.overdue, "level": r.max_level}
             for r in rows} == want
     lights = {r.name: r.light.key for r in rows}
     assert lights["东山镇"] == "red" and lights["西河乡"] == "red"  # overdue / 督办
     assert lights["南湖街道"] == "green"  # open task due in 30 days
-    by_rate = [r.name for r in dashboard.unit_rows(db.session, review_id=review.id, today=today(), sort="-rate")]
+    by_rate = [r.name for r in dashboard.unit_rows(db.session, review_id=review.id, today=today(), sort="-rate", due_soon_days=7)]
     rates = {n: want[n]["closed"] / want[n]["tasks"] for n in want}
     assert by_rate == sorted(want, key=lambda n: -rates[n])
-    by_tasks = [r.tasks for r in dashboard.unit_rows(db.session, review_id=review.id, today=today(), sort="tasks")]
+    by_tasks = [r.tasks for r in dashboard.unit_rows(db.session, review_id=review.id, today=today(), sort="tasks", due_soon_days=7)]
     assert by_tasks == sorted(by_tasks)
 
 

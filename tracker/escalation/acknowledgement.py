@@ -8,19 +8,19 @@ login link. The audit names the signer.
 """
 from datetime import datetime
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 
 from tracker.models import Task
 from tracker.models.notify import Notice, OutboxMessage
 from tracker.services import audit
+from tracker.settings import settings
 
 SALT = "tracker-notice-ack"
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    return URLSafeSerializer(settings().secret_key, salt=SALT)
 
 
 def make_token(key: str) -> str:
@@ -37,7 +37,7 @@ def read_token(token: str) -> str | None:
 
 
 def ack_url(key: str) -> str:
-    return current_app.config.get("BASE_URL", "").rstrip("/") + f"/notify/ack/{make_token(key)}"
+    return settings().base_url + f"/notify/ack/{make_token(key)}"
 
 
 def find_notice(session, key: str):

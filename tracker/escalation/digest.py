@@ -15,8 +15,9 @@ from sqlalchemy.orm import joinedload
 
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
 from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus
-from tracker.services.lights import DUE_SOON_DAYS, light_for
+from tracker.services.lights import light_for
 from tracker.timeutil import cn_date, local_date
+from tracker.settings import settings
 
 MAX_TASKS_LISTED = 50  # a secretary's mail lists this many and counts the rest
 
@@ -113,7 +114,7 @@ def _link(endpoint: str, fallback: str = "main.index", **values) -> str:
 def enqueue_weekly_digests(session, now: datetime) -> int:
     """Writes this ISO week's digests that are not written yet; returns how many outbox rows or in-app
     notices it added (0 on a second run in the same week)."""
-    today = local_date(now, current_app.config.get("TIMEZONE"))
+    today = local_date(now, settings().timezone)
     week = week_label(today)
     return _org_digests(session, now, today, week) + _secretary_digests(session, now, today, week)
 
@@ -136,7 +137,7 @@ def _org_digests(session, now: datetime, today: date, week: str) -> int:
     for user in users:
         added += _enqueue(session, now, key=f"digest:org:{week}:user:{user.id}",
                           template="digest_org", context=context, to_users=[user])
-    contact = (current_app.config.get("ORG_DEPT_CONTACT_EMAIL") or "").strip()
+    contact = settings().org_dept_email
     if contact and contact.lower() not in {(u.email or "").lower() for u in users}:
         tag = hashlib.sha256(contact.lower().encode()).hexdigest()[:16]
         added += _enqueue(session, now, key=f"digest:org:{week}:addr:{tag}",
@@ -153,7 +154,7 @@ def _secretary_digests(session, now: datetime, today: date, week: str) -> int:
         by_unit.setdefault(user.unit_id, []).append(user)
     if not by_unit:
         return 0
-    due_soon = int(current_app.config.get("ESCALATION_RULES", {}).get("due_soon_days", DUE_SOON_DAYS))
+    due_soon = settings().due_soon_days
     added = 0
     for unit_id, users in by_unit.items():
         tasks = session.scalars(

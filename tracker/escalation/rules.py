@@ -9,13 +9,10 @@ then and records the ones it jumped over (a scheduler back after days sends one 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from config import Config
 from tracker.models import TaskType
 from tracker.escalation.calendar import WorkCalendar
 from tracker.timeutil import at_local, local_datetime
 
-# config.py is the one source of the rules; these fill keys an old snapshot or a partial config lacks.
-DEFAULT_RULES = Config.ESCALATION_RULES
 
 RULE_LABELS = {"remind": "提醒", "urge": "催办", "level1": "督办", "level2": "约谈", "level3": "通报",
                "ongoing": "进展报告提醒"}
@@ -49,8 +46,8 @@ class Decision:
 
 
 def effective_policy(policy: dict | None, config_rules: dict) -> dict:
-    """The task's snapshot wins; keys it lacks (older snapshots) come from config, then defaults."""
-    return {**DEFAULT_RULES, **(config_rules or {}), **(policy or {})}
+    """The task's snapshot wins; keys it lacks (older snapshots) come from the configured rules."""
+    return {**config_rules, **(policy or {})}
 
 
 def deadline_milestones(deadline: date, policy: dict, calendar: WorkCalendar) -> list[Milestone]:

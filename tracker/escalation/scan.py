@@ -8,7 +8,6 @@ needs to look at costs nothing until its next_check_at.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +21,7 @@ from tracker.mail.outbox import Draft, draft_email, enqueue_drafts, existing_key
 from tracker.escalation.rules import Milestone, decide, effective_policy, in_sending_window
 from tracker.services import audit
 from tracker.timeutil import cn_date, local_date, local_datetime
+from tracker.settings import settings
 
 PAGE_SIZE = 500
 
@@ -34,11 +34,11 @@ class Recipients:
     discipline_contact: str
 
     @classmethod
-    def load(cls, session, config) -> "Recipients":
+    def load(cls, session, current) -> "Recipients":
         users = session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
                                                    User.active.is_(True)).order_by(User.id)).all()
         return cls([u for u in users if u.role == Role.ORG_DEPT], [u for u in users if u.role == Role.DISCIPLINE],
-                   config.get("ORG_DEPT_CONTACT_EMAIL") or "", config.get("DISCIPLINE_CONTACT_EMAIL") or "")
+                   current.org_dept_email, current.discipline_email)
 
     def org_addresses(self) -> list[str]:
         return [self.org_contact, *(u.email for u in self.org_users if u.email)]
@@ -73,7 +73,7 @@ def _short(text: str, limit: int = 40) -> str:
 
 
 def task_link(task_id: int) -> str:
-    return current_app.config.get("BASE_URL", "").rstrip("/") + f"/notify/go/task/{task_id}"
+    return settings().base_url + f"/notify/go/task/{task_id}"
 
 
 OVERALL_LABEL = "全县共性问题"
@@ -143,11 +143,10 @@ class Scanner:
     """
 
     def __init__(self, session, *, now: datetime, holder: str = "scan"):
-        config = current_app.config
+        current = settings()
         self.session, self.now, self.holder = session, now, holder
-        self.tz = config.get("TIMEZONE")
-        self.notice_hour = int(config.get("NOTICE_HOUR", 9))
-        self.notice_end_hour = int(config.get("NOTICE_END_HOUR", 18))
+        self.tz = current.timezone
+        self.notice_hour, self.notice_end_hour = current.notice_hour, current.notice_end_hour
         self.today = local_date(now, self.tz)
         self.calendar = WorkCalendar.load(session)
         self.sending_now = in_sending_window(local_datetime(now, self.tz), self.notice_hour, self.notice_end_hour,
@@ -160,7 +159,7 @@ class Scanner:
         tasks = session.scalars(due_tasks_query(self.now, after_id)).all()
         if not tasks:
             return result, None
-        step = _Step(session, Recipients.load(session, current_app.config), result)
+        step = _Step(session, Recipients.load(session, settings()), result)
         for task in tasks:
             result.checked += 1
             self._scan_task(task, step)
@@ -177,7 +176,7 @@ class Scanner:
         if done is not None and local_date(done.heartbeat_at, self.tz) == self.today:
             return result
         touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure
-        step = _Step(session, Recipients.load(session, current_app.config), result)
+        step = _Step(session, Recipients.load(session, settings()), result)
         _scan_units(session, now=self.now, today=self.today, step=step)
         step.store(self.now, self.today)
         return result
@@ -192,7 +191,7 @@ class Scanner:
             # sets next_check_at again (tracker.services.workflow).
             task.next_check_at = None
             return
-        policy = effective_policy(task.policy, current_app.config.get("ESCALATION_RULES", {}))
+        policy = effective_policy(task.policy, settings().rules)
         decision = decide(task_type=task.task_type, deadline=task.deadline, start=local_date(task.created_at, self.tz),
                           level=task.escalation_level, cycle=task.reminder_cycle, stage=task.notice_stage,
                           policy=policy, now=now, notice_hour=self.notice_hour, calendar=self.calendar, tz=self.tz,
@@ -278,7 +277,7 @@ def run_scan(session, *, now: datetime, holder: str = "scan", commit=None) -> Sc
 
 def _scan_units(session, *, now, today, step: _Step) -> None:
     """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month."""
-    rules = current_app.config.get("ESCALATION_RULES", {})
+    rules = settings().rules
     threshold = int(rules.get("unit_overdue_threshold", 3))
     # 待销号审核 tasks wait for the organization department, not for the unit: they do not count.
     # status IN (...) and deadline < today read ix_task_status_deadline.

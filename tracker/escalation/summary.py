@@ -1,7 +1,6 @@
 """The notify panel of the organization department's dashboard: one aggregate query per figure."""
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 
 from tracker.models import EscalationLevel, Task, TaskStatus
@@ -9,6 +8,7 @@ from tracker.models.notify import OutboxMessage, OutboxStatus
 from tracker.escalation.calendar import WorkCalendar
 from tracker.services.leases import lease
 from tracker.timeutil import local_date
+from tracker.settings import settings
 
 UNACKNOWLEDGED_SHOWN = 20
 
@@ -24,7 +24,7 @@ def unacknowledged_filter():
 
 
 def dashboard_summary(session, *, now: datetime) -> dict:
-    today = local_date(now, current_app.config.get("TIMEZONE"))
+    today = local_date(now, settings().timezone)
     levels = dict(session.execute(select(Task.escalation_level, func.count())
                                   .where(Task.status != TaskStatus.CLOSED).group_by(Task.escalation_level)).all())
     unacked_total = session.scalar(select(func.count()).select_from(Task).where(*unacknowledged_filter())) or 0

@@ -27,6 +27,7 @@ from sqlalchemy import delete, event, select, update
 
 from tracker.models.notify import DigestMember, MailDay, OutboxMessage, OutboxStatus
 from tracker.timeutil import cn_date, local_date
+from tracker.settings import settings
 
 DIGEST_KIND = "digest"
 DIRTY = "tracker.daymail.dirty_digests"
@@ -77,7 +78,7 @@ def render_digest(rows: list[OutboxMessage], day: date) -> tuple[str, str, str]:
     env = current_app.jinja_env
     listed = rows[:MAX_LISTED]
     context = {"day": cn_date(day), "count": len(rows), "more": len(rows) - len(listed),
-               "base_url": current_app.config.get("BASE_URL", "").rstrip("/"),
+               "base_url": settings().base_url,
                "items": [{"subject": r.subject, "label": label_of(r.subject), "text": r.body_text,
                           "html": linkify(r.body_text)} for r in listed]}
     text = env.get_template("email/notice_digest.txt").render(context)
@@ -96,7 +97,7 @@ def settle(session, rows: list[OutboxMessage], now: datetime) -> None:
     """Gives the freshly stored, mailable notice rows their day's mail (see the module docstring)."""
     if not rows:
         return
-    tz = current_app.config.get("TIMEZONE")
+    tz = settings().timezone
     today = local_date(now, tz)
     members = [Member.of(row) for row in rows]
     days = _absorb_pending_singletons(session, members, today)
@@ -168,7 +169,7 @@ def _lock_if_pending(session, row: OutboxMessage) -> bool:
 
 def _new_digest(session, address: str, day: date, now: datetime) -> OutboxMessage:
     display = address
-    send_at = now if day <= local_date(now, current_app.config.get("TIMEZONE")) else _morning(day)
+    send_at = now if day <= local_date(now, settings().timezone) else _morning(day)
     row = OutboxMessage(key=digest_key(address, day), kind=DIGEST_KIND, to_addresses=[display], cc_addresses=[],
                         subject="", body_text="", body_html="", status=OutboxStatus.PENDING, attempts=0,
                         next_attempt_at=send_at, created_at=now)
@@ -239,9 +240,8 @@ def _next_workday(session, day: date) -> date:
 def _morning(day: date) -> datetime:
     from zoneinfo import ZoneInfo
 
-    config = current_app.config
-    local = datetime.combine(day, time(int(config.get("NOTICE_HOUR", 9))),
-                             tzinfo=ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai"))
+    current = settings()
+    local = datetime.combine(day, time(current.notice_hour), tzinfo=ZoneInfo(current.timezone))
     from datetime import timezone
 
     return local.astimezone(timezone.utc)

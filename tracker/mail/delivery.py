@@ -29,6 +29,7 @@ from sqlalchemy import or_, select, update
 from tracker.extensions import mail
 from tracker.models.notify import OutboxMessage, OutboxStatus
 from tracker.mail.outbox import clean_addresses, clean_subject, message_id
+from tracker.settings import settings
 
 log = logging.getLogger("tracker.delivery")
 ERROR_MAX = 2000
@@ -67,13 +68,13 @@ class ConnectionLost(Exception):
 
 
 def claim_lease_seconds() -> int:
-    return int(current_app.config["MAIL_CLAIM_LEASE_SECONDS"])
+    return settings().mail.claim_lease_seconds
 
 
-def check_lease_settings(config) -> str | None:
+def check_lease_settings(mail_settings) -> str | None:
     """The lease is renewed before every message, so it must outlast one message (the SMTP timeout), with
     room for the database round trips. Returns the problem in words, or None."""
-    lease, timeout = int(config["MAIL_CLAIM_LEASE_SECONDS"]), float(config.get("MAIL_TIMEOUT_SECONDS", 20))
+    lease, timeout = mail_settings.claim_lease_seconds, mail_settings.timeout_seconds
     if lease <= 2 * timeout:
         return (f"MAIL_CLAIM_LEASE_SECONDS（{lease}秒）应大于两倍的 MAIL_TIMEOUT_SECONDS（{timeout:g}秒），"
                 "否则一封很慢的邮件发送期间，其他发送进程可能接手同一批邮件")
@@ -178,7 +179,7 @@ def _always() -> bool:
 def deliver(session, *, now: datetime, worker: str = "tick", still_leading=_always) -> DeliveryResult:
     """Claims up to MAIL_BATCH_SIZE due rows and sends them; commits per row. `still_leading` is asked before
     the batch and before each message: a scheduler that lost its leadership stops sending at once."""
-    config = current_app.config
+    config = settings().mail
     if not still_leading():
         log.error("调度器已失去领导权，不再发送邮件")
         return DeliveryResult()
@@ -187,22 +188,20 @@ def deliver(session, *, now: datetime, worker: str = "tick", still_leading=_alwa
         log.warning(problem)
     token = f"{worker}:{uuid.uuid4().hex[:12]}"
     clock = Clock(now)
-    rows = claim(session, now=now, token=token, limit=int(config.get("MAIL_BATCH_SIZE", 100)))
+    rows = claim(session, now=now, token=token, limit=config.batch_size)
     result = DeliveryResult(claimed=len(rows))
     if not rows:
         return result
-    max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 6))
-    base = int(config.get("MAIL_RETRY_BASE_SECONDS", 60))
-    sender = config.get("MAIL_DEFAULT_SENDER") or "zgdb@localhost"
+    max_attempts, base, sender = config.max_attempts, config.retry_base_seconds, config.sender
     # Settings are read now, not at init_app: the SMTP server may be reconfigured at run time.
-    state = mail.init_mail(config, bool(current_app.debug), testing=False)
-    connection = TimeoutConnection(state, float(config.get("MAIL_TIMEOUT_SECONDS", 20)))
+    state = mail.init_mail(current_app.config, bool(current_app.debug), testing=False)
+    connection = TimeoutConnection(state, config.timeout_seconds)
     pending = list(rows)
     try:
         try:
             connection.host = connection.configure_host()
         except (OSError, smtplib.SMTPException) as exc:
-            raise ConnectionLost(f"无法连接邮件服务器 {config.get('MAIL_SERVER')}:{config.get('MAIL_PORT')}："
+            raise ConnectionLost(f"无法连接邮件服务器 {config.server}:{config.port}："
                                  f"{type(exc).__name__}: {exc}") from exc
         while pending:
             row = pending[0]

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from tracker.models.notify import Notice, OutboxMessage, OutboxStatus
+from tracker.settings import settings
 
 SUBJECT_MAX = 200
 SUBJECT_PREFIX = "主题："
@@ -74,7 +75,7 @@ def user_addresses(users) -> list[str]:
 def render(template: str, context: dict) -> tuple[str, str, str]:
     """(subject, text, html) from templates/email/{template}.txt/.html; HTML autoescaped."""
     env = current_app.jinja_env
-    full = {"base_url": current_app.config.get("BASE_URL", "").rstrip("/"), **context}
+    full = {"base_url": settings().base_url, **context}
     text = env.get_template(f"email/{template}.txt").render(full)
     html = env.get_template(f"email/{template}.html").render(full)
     subject = context.get("subject")

@@ -7,7 +7,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -17,6 +16,7 @@ from tracker.escalation.calendar import WorkCalendar
 from tracker.services import audit
 from tracker.services.errors import PermissionDenied
 from tracker.timeutil import local_date
+from tracker.settings import settings
 
 # What each audited action means to a reader of the timeline.
 ACTION_LABELS = {
@@ -101,7 +101,7 @@ def days_overdue(task: Task, today: date, calendar: WorkCalendar) -> int:
     """
     if task.deadline is None:
         return 0
-    tz = current_app.config.get("TIMEZONE") if has_app_context() else None
+    tz = settings().timezone
     until = local_date(task.closed_at, tz) if task.closed_at is not None else today
     return calendar.workdays_between(task.deadline, until)
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -34,6 +34,7 @@ from tracker.escalation.calendar import WorkCalendar
 from tracker.proposals.dossier import days_overdue
 from tracker.services import audit
 from tracker.services.errors import DomainError, PermissionDenied
+from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date
 
 LEVEL_KINDS = {EscalationLevel.TALK: ProposalKind.TALK, EscalationLevel.CIRCULAR: ProposalKind.CIRCULAR}
@@ -53,12 +54,8 @@ class ProposalFormError(DomainError):
         super().__init__("；".join(errors.values()))
 
 
-def _setting(name: str, default):
-    return current_app.config.get(name, default) if has_app_context() else default
-
-
-def _tz() -> str | None:
-    return _setting("TIMEZONE", None)
+def _tz() -> str:
+    return settings().timezone
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -130,7 +127,7 @@ def propose_for_unit(session, unit: Unit, tasks, now: datetime,
     if waiting is not None:
         return None
     today = local_date(now, _tz())
-    threshold = _setting("ESCALATION_RULES", {}).get("unit_overdue_threshold", 3)
+    threshold = settings().rules["unit_overdue_threshold"]
     reason = (f"{unit.name}截至{cn_date(today)}有{len(tasks)}项整改任务逾期未完成（达到{threshold}项），"
               f"问题较多、长期打不开局面，按规则建议对该单位主要负责同志进行约谈。")
     proposal = _insert_once(session, kind=ProposalKind.TALK, subject=ProposalSubject.UNIT, task_id=None,
@@ -173,7 +170,7 @@ def _after_create(session, proposal: Proposal, now: datetime) -> None:
 
 def external_url(endpoint: str, **values) -> str:
     """An absolute link for mails, built from BASE_URL (no request is running in the scheduler)."""
-    base = _setting("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    base = settings().base_url
     return base + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
@@ -183,7 +180,7 @@ def _notify_created(session, proposal: Proposal, now: datetime) -> None:
 
     users = session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
                                                User.active.is_(True)).order_by(User.id)).all()
-    addresses = [_setting("ORG_DEPT_CONTACT_EMAIL", ""), _setting("DISCIPLINE_CONTACT_EMAIL", "")]
+    addresses = [settings().org_dept_email, settings().discipline_email]
     today = local_date(now, _tz())
     unit_name = proposal.unit.name if proposal.unit else ""
     tasks = [{"problem_text": link.task.problem_text, "deadline": cn_date(link.deadline),

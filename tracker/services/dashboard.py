@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, Unit, User
-from tracker.services.lights import DUE_SOON_DAYS, Light, light_for
+from tracker.services.lights import Light, light_for
 from tracker.timeutil import local_datetime
 
 OVERALL_UNIT_LABEL = "县委组织部（全县共性问题）"
@@ -80,7 +80,7 @@ UNIT_SORTS = ("name", "tasks", "closed", "rate", "overdue", "level")
 
 
 def unit_rows(session, *, review_id: int | None, today: date, sort: str = "name",
-              due_soon_days: int = DUE_SOON_DAYS) -> list[UnitRow]:
+              due_soon_days: int) -> list[UnitRow]:
     """One row per 责任单位 (plus the county-wide problems), sorted in SQL by `sort` ("-x" descending)."""
     tasks = func.count(Task.id).label("tasks")
     closed = _count_if(_CLOSED).label("closed")

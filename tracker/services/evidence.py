@@ -1,6 +1,6 @@
 """佐证材料: checking uploaded files by their content, storing them under generated names, finding them again.
 
-Files live in app.config["UPLOAD_DIR"], outside static/, named by a uuid: the original name is only
+Files live in the UPLOAD_DIR setting, outside static/, named by a uuid: the original name is only
 kept in the database and given back as the download name.
 """
 import hashlib
@@ -109,8 +109,8 @@ def format_size(size: int) -> str:
     return f"{size} 字节"
 
 
-def upload_dir(config) -> Path:
-    return Path(config["UPLOAD_DIR"])
+def upload_dir(current) -> Path:
+    return Path(current.upload_dir)
 
 
 def attach(session, files: list[CheckedFile], *, task: Task, update: ProgressUpdate | None, actor: User,

@@ -2,10 +2,8 @@
 from dataclasses import dataclass
 from datetime import date
 
-from config import Config
 from tracker.models import Task, TaskStatus
 
-DUE_SOON_DAYS = Config.ESCALATION_RULES["due_soon_days"]  # config.py is the one source
 OVERDUE_STAGES = frozenset({"urge", "level1", "level2", "level3"})
 
 
@@ -39,7 +37,8 @@ def scan_stage(task) -> str:
     return rule.split("-", 1)[0]
 
 
-def light_for(task: Task, today: date, due_soon_days: int = DUE_SOON_DAYS) -> Light:
+def light_for(task: Task, today: date, due_soon_days: int) -> Light:
+    """`due_soon_days`: the rules' due_soon_days (Settings.due_soon_days): how early a task turns 黄灯."""
     days_left = (task.deadline - today).days if task.deadline else None
     if task.status == TaskStatus.CLOSED:
         return Light("closed", "已销号", days_left)

@@ -24,11 +24,9 @@ class ThrottleRules:
     timezone: str | None = None  # for the unlock time shown to a locked-out address
 
     @classmethod
-    def from_config(cls, config) -> "ThrottleRules":
-        max_failures = int(config.get("LOGIN_MAX_FAILURES", 5))
-        return cls(max_failures=max_failures, lock_minutes=int(config.get("LOGIN_LOCK_MINUTES", 15)),
-                   max_ip_failures=int(config.get("LOGIN_MAX_FAILURES_PER_IP", max_failures * 4)),
-                   timezone=config.get("TIMEZONE"))
+    def from_settings(cls, current) -> "ThrottleRules":
+        return cls(max_failures=current.login.max_failures, lock_minutes=current.login.lock_minutes,
+                   max_ip_failures=current.login.max_failures_per_ip, timezone=current.timezone)
 
     @property
     def lock(self) -> timedelta:

@@ -19,6 +19,7 @@ from tracker.services import audit
 from tracker.services.access import can_work_on_task
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.timeutil import cn_date, local_date
+from tracker.settings import settings
 
 S = TaskStatus
 
@@ -121,9 +122,7 @@ def check_new_deadline(task: Task, new_deadline: date | None, *, label: str, now
 def _rules(rules: dict | None, task: Task) -> dict:
     if rules is not None:
         return rules
-    from flask import current_app, has_app_context
-
-    return dict(current_app.config["ESCALATION_RULES"]) if has_app_context() else dict(task.policy or {})
+    return dict(settings().rules)
 
 
 def start_second_round(session, task: Task, *, actor: User | None, now: datetime, reason: str) -> None:

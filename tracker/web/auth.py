@@ -2,7 +2,7 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.extensions import db
@@ -11,6 +11,7 @@ from tracker.models.types import utcnow
 from tracker.services import accounts
 from tracker.services.errors import DomainError
 from tracker.web.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from tracker.settings import settings
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        rules = accounts.ThrottleRules.from_config(current_app.config)
+        rules = accounts.ThrottleRules.from_settings(settings())
         try:
             user = accounts.authenticate(db.session, identifier=form.identifier.data, password=form.password.data,
                                          ip=request.remote_addr, now=utcnow(), rules=rules)
@@ -112,7 +113,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         now = utcnow()
-        rules = accounts.ThrottleRules.from_config(current_app.config)
+        rules = accounts.ThrottleRules.from_settings(settings())
         user = accounts.reset_recipient(db.session, form.identifier.data, ip=request.remote_addr, now=now,
                                         rules=rules)
         if user is not None:
@@ -151,8 +152,8 @@ def change_password():
 def link_hours(purpose: str) -> int:
     """How long a link stays valid: a reset link briefly (it opens an existing account), an invitation longer."""
     if purpose == AccountToken.PASSWORD_RESET:
-        return int(current_app.config.get("RESET_TOKEN_HOURS", 2))
-    return int(current_app.config.get("INVITATION_HOURS", 72))
+        return settings().login.reset_token_hours
+    return settings().login.invitation_hours
 
 
 def _render_link_mail(user, *, purpose: str, actor, raw: str, expires_at, key: str = "account-token:-"):
@@ -162,7 +163,7 @@ def _render_link_mail(user, *, purpose: str, actor, raw: str, expires_at, key: s
     from tracker.mail.outbox import draft_email
 
     endpoint = "auth.accept_invitation" if purpose == AccountToken.INVITATION else "auth.reset_password"
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, token=raw)
+    link = settings().base_url + url_for(endpoint, token=raw)
     subject = "整改督办台账：账号邀请" if purpose == AccountToken.INVITATION else "整改督办台账：重置密码"
     context = {"subject": subject, "user_name": user.name if user else "", "link": link,
                "hours": link_hours(purpose), "expires_at": expires_at,

@@ -4,7 +4,7 @@ Nothing reaches the domain tables before confirm; confirm runs importer.apply_pl
 """
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,18 +16,18 @@ from tracker.services import import_preview as preview
 from tracker.services.errors import DomainError
 from tracker.timeutil import cn_date, local_date
 from tracker.web.guards import roles_required
+from tracker.settings import settings
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-DEFAULT_DEADLINE_DAYS = 90
 
 
 def _upload_dir() -> str:
-    return current_app.config["UPLOAD_DIR"]
+    return settings().upload_dir
 
 
 def _today():
-    return local_date(utcnow(), current_app.config["TIMEZONE"])
+    return local_date(utcnow(), settings().timezone)
 
 
 def _recent_reviews():
@@ -35,14 +35,14 @@ def _recent_reviews():
 
 
 def _upload_page(error: str | None = None, status: int = 200):
-    limit_mb = current_app.config["MAX_DOCUMENT_BYTES"] / (1024 * 1024)
+    limit_mb = settings().max_document_bytes / (1024 * 1024)
     return render_template("imports/upload.html", error=error, reviews=_recent_reviews(),
                            limit_text=f"{limit_mb:.1f} MB" if limit_mb >= 1 else
-                           f"{current_app.config['MAX_DOCUMENT_BYTES'] // 1024} KB"), status
+                           f"{settings().max_document_bytes // 1024} KB"), status
 
 
 def _already_imported(review: Review) -> str:
-    return (f"该文档已于{cn_date(review.imported_at, current_app.config['TIMEZONE'])}导入"
+    return (f"该文档已于{cn_date(review.imported_at, settings().timezone)}导入"
             f"（“{review.title}”），不会重复导入")
 
 
@@ -61,7 +61,7 @@ def upload_submit():
     file = request.files.get("document")
     if file is None or not file.filename:
         return _upload_page("请选择要导入的点评文档（.txt 或 .docx）", 400)
-    limit = current_app.config["MAX_DOCUMENT_BYTES"]
+    limit = settings().max_document_bytes
     data = file.read(limit + 1)
     if len(data) > limit:
         return _upload_page(f"文件过大：点评文档不能超过 {limit // 1024} KB", 400)
@@ -82,8 +82,7 @@ def upload_submit():
     today = _today()
     state = preview.initial_state(parsed, units_by_name=dict(units), held_on=today,
                                   default_type=TaskType.TIME_LIMITED,
-                                  default_deadline=today + timedelta(days=current_app.config.get(
-                                      "IMPORT_DEFAULT_DEADLINE_DAYS", DEFAULT_DEADLINE_DAYS)))
+                                  default_deadline=today + timedelta(days=settings().import_default_deadline_days))
     pending = preview.store(_upload_dir(), user_id=current_user.id, filename=file.filename, data=data, state=state)
     return redirect(url_for("imports.preview_page", token=pending.token))
 
@@ -151,7 +150,7 @@ def _confirm(pending):
     plan = preview.to_plan(pending.state, text=text, filename=pending.filename)
     try:
         result = apply_plan(db.session, plan, actor=current_user, now=utcnow(),
-                            rules=current_app.config["ESCALATION_RULES"], tz=current_app.config["TIMEZONE"])
+                            rules=settings().rules, tz=settings().timezone)
         if not result.created:
             db.session.rollback()
             preview.discard(_upload_dir(), pending.token)

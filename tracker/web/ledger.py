@@ -4,7 +4,7 @@
 """
 import io
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
 from sqlalchemy import exists, select
 
@@ -12,6 +12,7 @@ from tracker.extensions import db
 from tracker.models import Review, Role, Task
 from tracker.services import ledger
 from tracker.web.guards import roles_required
+from tracker.settings import settings
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -50,7 +51,7 @@ def _chosen_reviews(unit_id: int | None) -> list[Review]:
 
 
 def _sheets(unit_id: int | None):
-    tz = current_app.config["TIMEZONE"]
+    tz = settings().timezone
     return [(review, ledger.ledger_rows(db.session, review, unit_id=unit_id, tz=tz))
             for review in _chosen_reviews(unit_id)]
 

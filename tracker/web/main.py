@@ -15,8 +15,9 @@ from tracker.models.types import utcnow
 from tracker.services.dashboard import OVERALL_UNIT_LABEL
 from tracker.services.errors import DomainError
 from tracker.services.evidence import format_size
-from tracker.services.lights import DUE_SOON_DAYS, Light, light_for
+from tracker.services.lights import Light, light_for
 from tracker.timeutil import local_date
+from tracker.settings import settings
 
 bp = Blueprint("main", __name__)
 
@@ -66,19 +67,19 @@ def logout_form():
 
 @bp.app_errorhandler(413)
 def request_too_large(_error):
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    per_file = current_app.config.get("MAX_EVIDENCE_BYTES") or 0
+    limit = settings().max_request_bytes
+    per_file = settings().max_evidence_bytes
     return render_template("auth/too_large.html", limit=format_size(limit), per_file=format_size(per_file)), 413
 
 
 def county_today() -> date:
     """Today's date where the county is (deadlines are plain dates there)."""
-    return local_date(utcnow(), current_app.config["TIMEZONE"])
+    return local_date(utcnow(), settings().timezone)
 
 
 def due_soon_days() -> int:
     """How many days before its deadline a task turns 黄灯."""
-    return int(current_app.config.get("ESCALATION_RULES", {}).get("due_soon_days", DUE_SOON_DAYS))
+    return settings().due_soon_days
 
 
 @bp.app_template_global()

@@ -17,6 +17,7 @@ from tracker.services.access import can_view_task
 from tracker.services.errors import DomainError
 from tracker.timeutil import local_date
 from tracker.web.guards import roles_required
+from tracker.settings import settings
 
 bp = Blueprint("notices", __name__, url_prefix="/notify")
 
@@ -33,7 +34,7 @@ def _page_arg() -> int:
 
 
 def _today() -> date:
-    return local_date(utcnow(), current_app.config.get("TIMEZONE"))
+    return local_date(utcnow(), settings().timezone)
 
 
 @bp.app_template_filter("workday_note")

@@ -1,7 +1,7 @@
 """县委组织部: the dashboard, the task list and page with its actions, the 责任单位 page; 纪委's list."""
 from datetime import date
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,6 +26,7 @@ from tracker.services.timeline import task_timeline
 from tracker.web import charts
 from tracker.web.guards import roles_required, task_for_view
 from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, task_light
+from tracker.settings import settings
 from tracker.web.org_forms import (
     LEVEL_CHOICES,
     OVERALL_UNIT,
@@ -43,7 +44,7 @@ ORG = Role.ORG_DEPT
 
 
 def _tz() -> str:
-    return current_app.config["TIMEZONE"]
+    return settings().timezone
 
 
 def _reviews() -> list[Review]:
@@ -134,7 +135,7 @@ def _run(task_id: int, form_name: str, field_errors: dict, action, success: str)
 
 
 def _rules() -> dict:
-    return current_app.config["ESCALATION_RULES"]
+    return settings().rules
 
 
 def _field_errors(**messages) -> dict:

@@ -2,7 +2,7 @@
 the secretary's 情况说明, and the 组织处理 form. The organization department decides; the discipline
 commission reads; the secretary of the unit sees its own proposal and may explain; anyone else gets 404.
 """
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from io import BytesIO
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from tracker.proposals.dossier import build_dossier, can_view_proposal, submit_e
 from tracker.services.errors import DomainError
 from tracker.timeutil import local_date
 from tracker.web.guards import roles_required
+from tracker.settings import settings
 
 bp = Blueprint("proposals", __name__, url_prefix="/notify")
 
@@ -26,11 +27,11 @@ ARG_OF_KIND = {kind: arg for arg, kind in KIND_ARGS.items()}
 
 
 def _today():
-    return local_date(utcnow(), current_app.config.get("TIMEZONE"))
+    return local_date(utcnow(), settings().timezone)
 
 
 def _org_name() -> str:
-    return current_app.config.get("ORG_DEPT_NAME", docx_drafts.DEFAULT_ORG_NAME)
+    return settings().org_dept_name
 
 
 def _int_arg(value, default: int = 1) -> int:

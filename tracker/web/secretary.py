@@ -3,7 +3,7 @@
 The task page and evidence downloads serve every role allowed to view the task (guards.task_for_view);
 the POST routes serve those allowed to work on it (guards.task_for_work). Anything else answers 404.
 """
-from flask import Blueprint, abort, current_app, render_template, send_file, url_for
+from flask import Blueprint, abort, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
@@ -20,6 +20,7 @@ from tracker.services.timeline import comment_problems, task_timeline
 from tracker.web.forms import ClosureForm, ExtensionForm, PlanForm, ProgressForm
 from tracker.web.guards import roles_required, task_for_view, task_for_work
 from tracker.web.main import PER_PAGE, commit_or, task_light
+from tracker.settings import settings
 
 bp = Blueprint("secretary", __name__)
 
@@ -70,7 +71,7 @@ def _render_task(task: Task, status: int = 200, **forms):
         can_request_closure="request_closure" in actions,
         error=forms.get("error"),
         error_form=forms.get("error_form"),
-        max_evidence=evidence_files.format_size(int(current_app.config["MAX_EVIDENCE_BYTES"])),
+        max_evidence=evidence_files.format_size(settings().max_evidence_bytes),
     ), status
 
 
@@ -82,7 +83,7 @@ def task(task_id: int):
 
 def _checked_files(field):
     checked, errors = evidence_files.check_uploads(
-        field.data, max_bytes=int(current_app.config["MAX_EVIDENCE_BYTES"]))
+        field.data, max_bytes=settings().max_evidence_bytes)
     if errors:
         field.errors = list(field.errors) + errors
     return checked, errors
@@ -105,7 +106,7 @@ def _submit(task: Task, form_name: str, form, change, success: str, files=None):
         if files is not None:
             _rows, stored = evidence_files.attach(
                 db.session, checked, task=task, update=update, actor=current_user, now=now,
-                directory=evidence_files.upload_dir(current_app.config))
+                directory=evidence_files.upload_dir(settings()))
             written.extend(stored)
 
     def failed(message: str):
@@ -159,7 +160,7 @@ def request_extension(task_id: int):
     form = ExtensionForm()
     return _submit(task, "extension", form, lambda now: task_service.request_extension(
         db.session, task, actor=current_user, now=now, new_deadline=form.new_deadline.data,
-        reason=form.reason.data, tz=current_app.config["TIMEZONE"],
+        reason=form.reason.data, tz=settings().timezone,
     ), "延期申请已提交，等待县委组织部审批")
 
 
@@ -168,7 +169,7 @@ def request_extension(task_id: int):
 def evidence(evidence_id: int):
     record = db.get_or_404(Evidence, evidence_id)
     task_for_view(record.task_id)
-    path = evidence_files.stored_path(record, evidence_files.upload_dir(current_app.config))
+    path = evidence_files.stored_path(record, evidence_files.upload_dir(settings()))
     if path is None:
         abort(404)
     response = send_file(path, mimetype=record.content_type, as_attachment=True,

@@ -5,6 +5,9 @@ from .paragraphs import clean_line, to_paragraphs
 import re
 
 from .block import split_block
+from .cues import SHORTFALL_RE
+from .model import warning
+from .sections import _comment_end
 from .confidence import unit_warnings
 from .patterns import AGENDA_RE, COMMENT_START_RE, SEPARATOR_RE
 from .problems import split_comment
@@ -25,6 +28,7 @@ def parse_text(text: str) -> ParsedReview:
     paragraphs = split_heading_lines(to_paragraphs(text, is_heading))
     sections = find_sections(paragraphs)
     loose_match = _apply_block(paragraphs, sections)
+    unlabelled = _unlabelled_comments(paragraphs, sections)
     units: list[ParsedUnit] = []
     warnings: list[str] = list(getattr(text, "warnings", ()))
     for number, section in enumerate(sections):
@@ -49,7 +53,9 @@ def parse_text(text: str) -> ParsedReview:
             problems=[ParsedProblem(text, n) for n, text in enumerate(split.problems, start=1)],
             expectations=split.expectations,
             comment=comment,
-            warnings=unit_warnings(heading.unit, split, heading.loose, number in loose_match),
+            warnings=unit_warnings(heading.unit, split, heading.loose, number in loose_match)
+            + ([warning("comment_guessed", f"{heading.unit}：没有“点评：”字样，把※※※之后的文字当作点评，请核对")]
+               if number in unlabelled else []),
             source_paragraphs=[{"index": i, "text": paragraphs[i]} for i in range(section.comment_at, section.end)],
         ))
     if not units:
@@ -85,6 +91,32 @@ def _apply_block(paragraphs: list[str], sections) -> set[int]:
         section.comment = ([chunk.first] if chunk.first else []) + paragraphs[chunk.start + 1:chunk.end]
         section.comment_at, section.end = chunk.start, chunk.end
     return {chunk.section for chunk in chunks if chunk.loose}
+
+
+def _unlabelled_comments(paragraphs: list[str], sections) -> set[int]:
+    """A section with no "点评：" whose text after its ※※※ reads as a 点评 takes that text as one."""
+    guessed = set()
+    for number, section in enumerate(sections):
+        if section.comment is not None:
+            continue
+        first, limit = section.start + 1, section.start + 1 + len(section.report)
+        separators = [i for i in range(first, limit) if SEPARATOR_RE.match(paragraphs[i])]
+        at = next((i for i in ([s + 1 for s in separators] or [first]) if _reads_as_comment(
+            paragraphs, i, limit, section.heading.unit, bool(separators))), None)
+        if at is None:
+            continue
+        end = _comment_end(paragraphs, at, limit)
+        section.comment, section.comment_at, section.end = paragraphs[at:end], at, end
+        guessed.add(number)
+    return guessed
+
+
+def _reads_as_comment(paragraphs: list[str], at: int, limit: int, unit: str, after_separator: bool) -> bool:
+    if at >= limit or AGENDA_RE.match(paragraphs[at]) or SEPARATOR_RE.match(paragraphs[at]):
+        return False
+    if paragraphs[at].startswith(unit):  # "青山镇…": about the unit, not "我镇…"
+        return True
+    return after_separator and SHORTFALL_RE.search(paragraphs[at]) is not None
 
 
 def find_unplaced(paragraphs: list[str], sections, closing_at: int) -> list[dict]:

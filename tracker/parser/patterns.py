@@ -71,7 +71,9 @@ _ENUMERATOR_STYLES = [
     # "1." but not "1.5": a decimal is not an enumerator.
     ("1.", re.compile(rf"(?P<n>{DIGITS})(?:[.．、](?![0-9０-９])|[)）])")),
     ("①", re.compile(f"(?P<n>[{CIRCLED}])")),
+    ("首先", re.compile(r"(?P<n>首先|其次|再次)是")),
 ]
+_ORDINAL_WORDS = {"首先": 1, "其次": 2, "再次": 3}
 
 _CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
@@ -97,6 +99,8 @@ def cn_to_int(numeral: str) -> int | None:
 def _number(style: str, token: str) -> int | None:
     if style == "①":
         return CIRCLED.index(token) + 1
+    if style == "首先":
+        return _ORDINAL_WORDS[token]
     if style in ("（1）", "1."):
         return int(token)  # int() reads full-width digits too
     return cn_to_int(token)

@@ -8,7 +8,8 @@ break; the parts of a comment are rebuilt without newlines later, so that does n
 import re
 
 from .cues import is_label_line
-from .patterns import COMMENT_START_RE, OPENERS, SEPARATOR_RE, enumerator_at, ends_sentence
+from .loose import loose_heading
+from .patterns import COMMENT_START_RE, OPENERS, SEPARATOR_RE, enumerator_at, ends_sentence, is_boundary
 
 # The characters str.strip() leaves but that never carry meaning at a line's ends.
 _EDGE_JUNK = "\ufeff\u200b\u200c\u200d\u2060"
@@ -39,17 +40,24 @@ def to_paragraphs(text: str, is_heading) -> list[str]:
     # (a blank after nearly every line), where blank lines say nothing.
     blanks_close = sum(1 for line in lines if not line) < 0.8 * sum(1 for line in lines if line)
     open_paragraph = False
+    # A line of nearly the full width was cut by wrapping; only such a line may run on into one that
+    # happens to start with an enumerator.
+    lengths = sorted(len(line) for line in lines if line)
+    full = 0.8 * lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
+    previous_line = ""
     for line in lines:
         if not line:
             open_paragraph = open_paragraph and not blanks_close
             continue
         if _PAGE_NUMBER_RE.match(line):
             continue
-        if open_paragraph and _continues(paragraphs[-1], line, is_heading):
+        if open_paragraph and (_continues(paragraphs[-1], line, is_heading)
+                               or (len(previous_line) >= full and _wrapped_enumerator(paragraphs[-1], line, is_heading))):
             paragraphs[-1] += line
         else:
             paragraphs.append(line)
         open_paragraph = True
+        previous_line = line
     return paragraphs
 
 
@@ -62,3 +70,15 @@ def _continues(previous: str, line: str, is_heading) -> bool:
             or COMMENT_START_RE.fullmatch(previous):  # a bare "点评" label line
         return False
     return not starts_paragraph(line, is_heading)
+
+
+def _wrapped_enumerator(previous: str, line: str, is_heading) -> bool:
+    """"…二是B项工作" + "（二）期间出现反复": a wrap that happens to start with an enumerator, not item 2
+    of a list (its item 1 would be in the paragraph before) nor a heading."""
+    if ends_sentence(previous) or SEPARATOR_RE.match(previous) or is_heading(previous) or is_label_line(previous):
+        return False
+    found = enumerator_at(line, 0)
+    if found is None or found.number < 2 or is_heading(line) or is_label_line(line) or loose_heading(line):
+        return False
+    return not any((item := enumerator_at(previous, i, found.style)) and item.number == found.number - 1
+                   for i in range(len(previous)) if is_boundary(previous, i))

@@ -159,6 +159,9 @@ def test_restore_refuses_a_database_in_use(app, db, tmp_path):
     uploads = Path(app.config["UPLOAD_DIR"])
     _seed(db.session, uploads)
     assert app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b")]).exit_code == 0
+    # Password hashes and evidence: the backup is its owner's only.
+    assert {p.stat().st_mode & 0o777 for p in (tmp_path / "b").rglob("*") if p.is_file()} == {0o600}
+    assert (tmp_path / "b").stat().st_mode & 0o777 == 0o700
     other_uploads = tmp_path / "other-uploads"
     config = dict(app.config, UPLOAD_DIR=str(other_uploads))
     with pytest.raises(BackupError, match="目标数据库不是空的"):

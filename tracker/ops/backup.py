@@ -101,8 +101,10 @@ def backup(config, metadata, target: Path) -> dict:
     manifest = {"format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "app_version": _app_version(), **database,
                 "files": [_entry(target, path) for path in [target / database["database_file"], *files]]}
+    _owner_only(target)
     partial = target / (MANIFEST + ".part")
     partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.chmod(partial, 0o600)
     os.replace(partial, target / MANIFEST)  # last: a folder with a manifest is a finished backup
     return manifest
 
@@ -161,6 +163,13 @@ def _backup_postgres(config, url: str, dump: Path, metadata) -> dict:
         engine.dispose()
     return {"database_kind": "postgresql", "database_file": PG_FILE, "schema": schema, "row_counts": counts,
             "alembic_revision": revision}
+
+
+def _owner_only(root: Path) -> None:
+    """A backup holds password hashes and every unit's evidence: readable by its owner only."""
+    os.chmod(root, 0o700)
+    for path in root.rglob("*"):
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
 def _copy_uploads(source: Path, target: Path) -> list[Path]:

@@ -8,8 +8,9 @@ READY_HEARTBEAT_MINUTES, and no pending mail has been due for longer than READY_
 scheduler tries due mail every minute; a retry after a failure gets a later due time, so only mail that
 nobody tries counts as stuck). 200 when all hold, else 503; JSON either way.
 """
+import json
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 from sqlalchemy import func, select, text
 
 from tracker.extensions import db
@@ -21,7 +22,13 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    return jsonify(status="ok", message="进程运行中"), 200
+    return _json({"status": "ok", "message": "进程运行中"}, 200)
+
+
+def _json(body: dict, status: int):
+    """Chinese as it is, not as \\u escapes: operators read these answers with curl."""
+    return current_app.response_class(json.dumps(body, ensure_ascii=False), status=status,
+                                      mimetype="application/json")
 
 
 @bp.get("/readyz")
@@ -39,7 +46,7 @@ def readyz():
         current_app.logger.warning("readyz: database unreachable: %s", exc)
         checks["database"] = {"ok": False, "message": "数据库无法连接", "error": type(exc).__name__}
     ready = all(check["ok"] for check in checks.values()) and len(checks) == 3
-    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+    return _json({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
 
 
 def _scheduler(now, minutes: int) -> dict:

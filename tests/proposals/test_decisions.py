@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 from tests.factories import make_review, make_task, make_unit, make_user
 from tracker.models import AuditEvent, EscalationLevel, Role, TaskStatus, UpdateKind
 from tracker.models.notify import OutboxMessage
-from tracker.models.proposals import OrgHandling, Proposal, ProposalDecision, ProposalStatus
+from tracker.models.proposals import (
+    OrgHandling,
+    Proposal,
+    ProposalDecision,
+    ProposalStatus,
+)
+from tracker.proposals import decisions, queries
 from tracker.proposals import service as service
 from tracker.proposals.dossier import submit_explanation
 from tracker.services.errors import DomainError, PermissionDenied
@@ -42,7 +48,7 @@ def audits(session, action):
 
 def test_decide_records_and_audits(setup):
     session, proposal, org = setup["session"], setup["proposal"], setup["org"]
-    decision = service.decide(session, proposal, actor=org, now=NOW, held_on="2026-04-24", held_by="王组织、李纪检",
+    decision = decisions.decide(session, proposal, actor=org, now=NOW, held_on="2026-04-24", held_by="王组织、李纪检",
                               doc_number="青组约[2026]3号", note="当面约谈，书记作表态发言")
     session.commit()
     assert proposal.status == ProposalStatus.DECIDED
@@ -67,8 +73,8 @@ def test_bad_decisions_write_nothing(setup, fields, field, message):
     session, proposal = setup["session"], setup["proposal"]
     values = {"held_on": "2026-04-24", "held_by": "王组织", "doc_number": "〔2026〕3号", "note": ""} | fields
     before = session.scalar(select(func.count()).select_from(AuditEvent))
-    with pytest.raises(service.ProposalFormError) as caught:
-        service.decide(session, proposal, actor=setup["org"], now=NOW, **values)
+    with pytest.raises(decisions.ProposalFormError) as caught:
+        decisions.decide(session, proposal, actor=setup["org"], now=NOW, **values)
     assert message in caught.value.errors[field]
     session.commit()
     assert proposal.status == ProposalStatus.PENDING
@@ -79,7 +85,7 @@ def test_bad_decisions_write_nothing(setup, fields, field, message):
 def test_a_note_alone_is_enough_and_circulars_need_no_names(setup):
     session, task = setup["session"], setup["task"]
     circular = service.propose_for_task(session, task, 3, PROPOSED)
-    decision = service.decide(session, circular, actor=setup["org"], now=NOW, held_on=date(2026, 4, 27), held_by="",
+    decision = decisions.decide(session, circular, actor=setup["org"], now=NOW, held_on=date(2026, 4, 27), held_by="",
                               doc_number="", note="经部务会研究，在全县范围通报")
     assert decision.note.startswith("经部务会") and decision.doc_number == ""
 
@@ -88,44 +94,44 @@ def test_a_note_alone_is_enough_and_circulars_need_no_names(setup):
 def test_only_the_org_dept_decides(setup, role):
     session, proposal = setup["session"], setup["proposal"]
     with pytest.raises(PermissionDenied):
-        service.decide(session, proposal, actor=setup[role], now=NOW, held_on="2026-04-24", held_by="x",
+        decisions.decide(session, proposal, actor=setup[role], now=NOW, held_on="2026-04-24", held_by="x",
                        doc_number="〔2026〕1号", note="")
     with pytest.raises(PermissionDenied):
-        service.dismiss(session, proposal, actor=setup[role], now=NOW, reason="理由")
+        decisions.dismiss(session, proposal, actor=setup[role], now=NOW, reason="理由")
     assert proposal.status == ProposalStatus.PENDING
 
 
 def test_dismiss_needs_a_reason_and_is_final(setup):
     session, proposal, org = setup["session"], setup["proposal"], setup["org"]
-    with pytest.raises(service.ProposalFormError) as caught:
-        service.dismiss(session, proposal, actor=org, now=NOW, reason="   ")
+    with pytest.raises(decisions.ProposalFormError) as caught:
+        decisions.dismiss(session, proposal, actor=org, now=NOW, reason="   ")
     assert caught.value.errors == {"reason": "驳回必须填写理由"}
     assert proposal.status == ProposalStatus.PENDING
-    service.dismiss(session, proposal, actor=org, now=NOW, reason="已批准延期，情况属实")
+    decisions.dismiss(session, proposal, actor=org, now=NOW, reason="已批准延期，情况属实")
     session.commit()
     event = audits(session, "dismiss_proposal")[0]
     assert (event.actor_id, event.before, event.after, event.note) == (org.id, "待决定", "已驳回", "已批准延期，情况属实")
     with pytest.raises(DomainError, match="已驳回，不能再次处理"):
-        service.decide(session, proposal, actor=org, now=NOW, held_on="2026-04-24", held_by="x",
+        decisions.decide(session, proposal, actor=org, now=NOW, held_on="2026-04-24", held_by="x",
                        doc_number="〔2026〕1号", note="")
     with pytest.raises(DomainError):
-        service.dismiss(session, proposal, actor=org, now=NOW, reason="again")
+        decisions.dismiss(session, proposal, actor=org, now=NOW, reason="again")
     assert session.scalar(select(func.count()).select_from(ProposalDecision)) == 1
 
 
 def test_org_handling_is_recorded_only_with_every_field(setup):
     session, org, unit, owner = setup["session"], setup["org"], setup["unit"], setup["owner"]
-    with pytest.raises(service.ProposalFormError) as caught:
-        service.record_org_handling(session, actor=org, now=NOW, unit_id=unit.id, cadre_id=setup["stranger"].id,
+    with pytest.raises(decisions.ProposalFormError) as caught:
+        decisions.record_org_handling(session, actor=org, now=NOW, unit_id=unit.id, cadre_id=setup["stranger"].id,
                                     measure="枪毙", doc_number="", decided_on="2099-01-01", proposal_id="999")
     assert caught.value.errors == {
         "cadre_id": "请选择该责任单位的书记", "measure": "请选择组织处理方式", "doc_number": "请填写组织处理决定的文号",
         "decided_on": "决定日期不能晚于今天（2026年4月27日）", "proposal_id": "关联的约谈、通报建议不属于该单位"}
     with pytest.raises(PermissionDenied):
-        service.record_org_handling(session, actor=setup["disc"], now=NOW, unit_id=unit.id, cadre_id=owner.id,
+        decisions.record_org_handling(session, actor=setup["disc"], now=NOW, unit_id=unit.id, cadre_id=owner.id,
                                     measure="免职", doc_number="〔2026〕9号", decided_on="2026-04-25")
     assert session.scalar(select(func.count()).select_from(OrgHandling)) == 0
-    handling = service.record_org_handling(
+    handling = decisions.record_org_handling(
         session, actor=org, now=NOW, unit_id=str(unit.id), cadre_id=str(owner.id), measure="调整职务",
         doc_number="青组〔2026〕9号", decided_on="2026-04-25", note="县委常委会研究决定",
         proposal_id=str(setup["proposal"].id))
@@ -140,7 +146,7 @@ def test_secretary_explanation(setup):
     session, proposal, owner = setup["session"], setup["proposal"], setup["owner"]
     with pytest.raises(PermissionDenied):
         submit_explanation(session, proposal, task_id=None, actor=setup["stranger"], now=NOW, body="x")
-    with pytest.raises(service.ProposalFormError) as caught:
+    with pytest.raises(decisions.ProposalFormError) as caught:
         submit_explanation(session, proposal, task_id=None, actor=owner, now=NOW, body=" ")
     assert caught.value.errors == {"body": "请填写情况说明"}
     update = submit_explanation(session, proposal, task_id=None, actor=owner, now=NOW,
@@ -154,15 +160,15 @@ def test_secretary_explanation(setup):
 def test_lists_and_counts(setup):
     session, org = setup["session"], setup["org"]
     circular = service.propose_for_task(session, setup["task"], 3, PROPOSED + timedelta(days=1))
-    service.dismiss(session, setup["proposal"], actor=org, now=NOW, reason="情况属实")
+    decisions.dismiss(session, setup["proposal"], actor=org, now=NOW, reason="情况属实")
     session.commit()
-    counts = service.proposal_counts(session)
+    counts = queries.proposal_counts(session)
     assert counts[("约谈", "pending")] == 0 and counts[("约谈", "closed")] == 1
     assert counts[("通报", "pending")] == 1 and counts[("通报", "closed")] == 0
-    assert [p.id for p in service.proposals_for_task(session, setup["task"].id)] == [circular.id, setup["proposal"].id]
-    page = service.list_proposals(session, kind="通报", state="pending")
+    assert [p.id for p in queries.proposals_for_task(session, setup["task"].id)] == [circular.id, setup["proposal"].id]
+    page = queries.list_proposals(session, kind="通报", state="pending")
     assert [p.id for p in page.items] == [circular.id] and page.pages == 1
-    assert service.list_proposals(session, kind="约谈", state="pending").total == 0
+    assert queries.list_proposals(session, kind="约谈", state="pending").total == 0
 
 
 @pytest.mark.postgres_only

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_review, make_task, make_unit, make_user
+from tracker.escalation.digest import enqueue_weekly_digests, unit_summary, week_label
 from tracker.models import EscalationLevel, Role, TaskStatus, TaskType
 from tracker.models.notify import Notice, OutboxMessage
-from tracker.escalation.digest import enqueue_weekly_digests, unit_summary, week_label
 from tracker.proposals import service as service
 
 MONDAY = datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai, ISO week 2026-W17

@@ -6,11 +6,12 @@ import docx
 import pytest
 
 from tests.factories import make_review, make_task, make_unit, make_user
+from tracker.mail.outbox import enqueue_email
 from tracker.models import EscalationLevel, Role, UnitKind
+from tracker.proposals import decisions
 from tracker.proposals import drafts as docx_drafts
 from tracker.proposals import service as service
 from tracker.proposals.dossier import build_dossier, submit_explanation
-from tracker.mail.outbox import enqueue_email
 from tracker.services import tasks as task_service
 
 SET_AT = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -76,7 +77,7 @@ def test_talk_notice_for_a_task_and_its_decision(setup):
     assert text.startswith("〔2026〕X号\n约谈通知书\n青山镇党委书记甲书记同志：")
     assert "“党建引领基层治理不够有力”（整改时限2026年3月31日），截至2026年4月20日已逾期13个工作日" in text
     assert "中共青山县委组织部\n2026年4月20日" in text and "约谈时间：____年__月__日" in text
-    service.decide(session, proposal, actor=setup["org"], now=DECIDED, held_on=date(2026, 4, 24),
+    decisions.decide(session, proposal, actor=setup["org"], now=DECIDED, held_on=date(2026, 4, 24),
                    held_by="王组织", doc_number="青组约〔2026〕5号", note="")
     decided = text_of(docx_drafts.talk_notice_docx(proposal, date(2026, 4, 24)))
     assert decided.startswith("青组约〔2026〕5号\n") and "约谈时间：2026年4月24日" in decided and "约谈人：王组织" in decided
@@ -108,6 +109,6 @@ def test_circular_lists_units_tasks_and_days_overdue(setup):
     text = text_of(data)
     assert "〔2026〕X号" in text and "县教育局、青山镇等2个单位的2项整改任务逾期未完成" in text
     assert text.index("中共××县委组织部") > text.index("二、有关要求") and "2026年4月30日" in text
-    service.decide(session, first, actor=setup["org"], now=DECIDED, held_on=date(2026, 4, 24), held_by="",
+    decisions.decide(session, first, actor=setup["org"], now=DECIDED, held_on=date(2026, 4, 24), held_by="",
                    doc_number="青组通〔2026〕2号", note="")
     assert "青组通〔2026〕2号" in text_of(docx_drafts.circular_docx([first], date(2026, 4, 30)))

@@ -7,7 +7,14 @@ from sqlalchemy import func, select
 from tests.factories import make_review, make_task, make_unit, make_user
 from tracker.models import AuditEvent, EscalationLevel, Role, TaskStatus
 from tracker.models.notify import Notice, OutboxMessage
-from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus, ProposalSubject, ProposalTask
+from tracker.models.proposals import (
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+    ProposalSubject,
+    ProposalTask,
+)
+from tracker.proposals import decisions
 from tracker.proposals import service as service
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai, a Monday
@@ -148,7 +155,7 @@ def test_unit_proposal_once_a_month_and_not_while_one_waits(app, setup):
     assert service.propose_for_unit(session, setup["unit"], tasks, NOW + timedelta(days=5)) is None
     # Next month, still pending: the same situation awaits its decision, nothing new.
     assert service.propose_for_unit(session, setup["unit"], tasks, NOW + timedelta(days=20)) is None
-    service.dismiss(session, first, actor=setup["org"], now=NOW + timedelta(days=21), reason="已专题研究")
+    decisions.dismiss(session, first, actor=setup["org"], now=NOW + timedelta(days=21), reason="已专题研究")
     session.commit()
     # Dismissed this month: not again this month (05-?) — but next month, yes.
     second = service.propose_for_unit(session, setup["unit"], tasks, NOW + timedelta(days=21))

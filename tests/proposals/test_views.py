@@ -8,10 +8,15 @@ from sqlalchemy import func, select
 
 from tests.proposals.conftest import ROLES, SCRIPT, client_for
 from tests.webhelpers import csrf_token, extract_csrf
+from tracker.escalation.calendar import WorkCalendar
 from tracker.extensions import db as _db
 from tracker.models import ProgressUpdate, UpdateKind
-from tracker.models.proposals import OrgHandling, Proposal, ProposalDecision, ProposalStatus
-from tracker.escalation.calendar import WorkCalendar
+from tracker.models.proposals import (
+    OrgHandling,
+    Proposal,
+    ProposalDecision,
+    ProposalStatus,
+)
 
 READERS = {"org_dept", "discipline"}
 

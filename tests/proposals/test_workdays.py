@@ -8,11 +8,11 @@ import pytest
 
 from tests.factories import make_review, make_task, make_unit, make_user
 from tests.proposals.test_dossier_docx import text_of
+from tracker.escalation.calendar import WorkCalendar
 from tracker.models import EscalationLevel, Role
 from tracker.models.notify import HolidayDay
 from tracker.proposals import drafts as docx_drafts
 from tracker.proposals import service as service
-from tracker.escalation.calendar import WorkCalendar
 from tracker.proposals.dossier import build_dossier, days_overdue
 
 MONDAY = datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc)  # 2026年4月20日 09:00 in Asia/Shanghai

@@ -5,7 +5,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.web_org.conftest import ROLES, login_role, today
-from tests.webhelpers import endpoint_of, is_login_redirect, routes_missing_from, token_for
+from tests.webhelpers import (
+    endpoint_of,
+    is_login_redirect,
+    routes_missing_from,
+    token_for,
+)
 from tracker.models import AuditEvent, Task
 
 OWN_BLUEPRINTS = ("org", "imports", "ledger")

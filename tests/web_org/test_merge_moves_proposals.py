@@ -9,6 +9,7 @@ from tests.webhelpers import login, post_form
 from tracker.models import AuditEvent, ProgressUpdate, Role, UpdateKind
 from tracker.models.proposals import OrgHandling, Proposal, ProposalStatus
 from tracker.models.types import utcnow
+from tracker.proposals import decisions
 from tracker.proposals import service as proposal_service
 
 
@@ -23,7 +24,7 @@ def _flagged_unit_with_proposals(db, world):
     now = utcnow()
     talk = proposal_service.propose_for_task(db.session, late[0], 2, now)
     unit_talk = proposal_service.propose_for_unit(db.session, unit, late, now)
-    handling = proposal_service.record_org_handling(
+    handling = decisions.record_org_handling(
         db.session, actor=world.users["org_dept"], now=now, unit_id=unit.id, cadre_id=secretary.id,
         measure="停职检查", doc_number="组干〔2026〕1号", decided_on=today().isoformat(), proposal_id=talk.id)
     db.session.commit()

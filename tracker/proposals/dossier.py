@@ -10,13 +10,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from tracker.escalation.calendar import WorkCalendar
 from tracker.models import AuditEvent, ProgressUpdate, Role, Task, UpdateKind, User
 from tracker.models.proposals import Proposal, ProposalTask
-from tracker.escalation.calendar import WorkCalendar
 from tracker.services import audit
 from tracker.services.errors import PermissionDenied
-from tracker.timeutil import local_date
 from tracker.settings import settings
+from tracker.timeutil import local_date
 
 # What each audited action means to a reader of the timeline.
 ACTION_LABELS = {
@@ -180,7 +180,7 @@ def can_view_proposal(user: User, proposal: Proposal) -> bool:
 def submit_explanation(session, proposal: Proposal, *, task_id, actor: User, now: datetime,
                        body: str) -> ProgressUpdate:
     """The secretary's 情况说明 on a task of a pending proposal about their unit (kept with the task)."""
-    from tracker.proposals.service import MAX_TEXT, ProposalFormError, require_pending
+    from tracker.proposals.decisions import MAX_TEXT, ProposalFormError, require_pending
 
     if actor.role != Role.SECRETARY or not can_view_proposal(actor, proposal):
         raise PermissionDenied("仅该单位书记可以提交情况说明")

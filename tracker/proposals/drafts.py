@@ -13,9 +13,9 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from sqlalchemy.orm import object_session
 
+from tracker.escalation.calendar import WorkCalendar
 from tracker.models import UnitKind
 from tracker.models.proposals import Proposal, ProposalStatus, ProposalSubject
-from tracker.escalation.calendar import WorkCalendar
 from tracker.proposals.dossier import days_overdue
 from tracker.timeutil import cn_date
 

@@ -2,23 +2,45 @@
 the secretary's 情况说明, and the 组织处理 form. The organization department decides; the discipline
 commission reads; the secretary of the unit sees its own proposal and may explain; anyone else gets 404.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
 from io import BytesIO
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.models import Role, Unit, User
-from tracker.models.proposals import ORG_HANDLING_MEASURES, OrgHandling, Proposal, ProposalKind, ProposalStatus, ProposalTask
+from tracker.models.proposals import (
+    ORG_HANDLING_MEASURES,
+    OrgHandling,
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+    ProposalTask,
+)
 from tracker.models.types import utcnow
+from tracker.proposals import decisions, queries
 from tracker.proposals import drafts as docx_drafts
 from tracker.proposals import service as service
-from tracker.proposals.dossier import build_dossier, can_view_proposal, submit_explanation
+from tracker.proposals.dossier import (
+    build_dossier,
+    can_view_proposal,
+    submit_explanation,
+)
 from tracker.services.errors import DomainError
+from tracker.settings import settings
 from tracker.timeutil import local_date
 from tracker.web.guards import roles_required
-from tracker.settings import settings
 
 bp = Blueprint("proposals", __name__, url_prefix="/notify")
 
@@ -49,11 +71,11 @@ def _visible_proposal(proposal_id: int) -> Proposal:
 @roles_required(Role.ORG_DEPT, Role.DISCIPLINE)
 def proposals():
     kind_arg = request.args.get("kind") if request.args.get("kind") in KIND_ARGS else "talk"
-    state = request.args.get("state") if request.args.get("state") in service.LIST_STATES else "pending"
-    page = service.list_proposals(db.session, kind=KIND_ARGS[kind_arg], state=state,
+    state = request.args.get("state") if request.args.get("state") in queries.LIST_STATES else "pending"
+    page = queries.list_proposals(db.session, kind=KIND_ARGS[kind_arg], state=state,
                                   page=_int_arg(request.args.get("page")))
     return render_template("proposals/list.html", page=page, kind_arg=kind_arg, kind=KIND_ARGS[kind_arg],
-                           state=state, counts=service.proposal_counts(db.session), today=_today(),
+                           state=state, counts=queries.proposal_counts(db.session), today=_today(),
                            can_decide=current_user.role == Role.ORG_DEPT)
 
 
@@ -64,7 +86,7 @@ def _render_detail(proposal: Proposal, *, errors=None, form=None, status: int = 
     role = current_user.role
     return render_template(
         "proposals/detail.html", proposal=proposal, dossier=dossier, today=_today(),
-        labels=service.decision_labels(proposal.kind), errors=errors or {}, form=form or {},
+        labels=decisions.decision_labels(proposal.kind), errors=errors or {}, form=form or {},
         can_decide=role == Role.ORG_DEPT and proposal.is_pending,
         can_explain=role == Role.SECRETARY and proposal.is_pending,
         can_download=role in (Role.ORG_DEPT, Role.DISCIPLINE), is_org=role == Role.ORG_DEPT,
@@ -81,7 +103,7 @@ def proposal(proposal_id: int):
 def _apply(proposal: Proposal, action, success: str, form_name: str):
     try:
         action()
-    except service.ProposalFormError as exc:
+    except decisions.ProposalFormError as exc:
         db.session.rollback()
         return _render_detail(db.session.get(Proposal, proposal.id), errors={form_name: exc.errors},
                               form={form_name: request.form.to_dict()}, status=400)
@@ -99,7 +121,7 @@ def _apply(proposal: Proposal, action, success: str, form_name: str):
 def proposal_decide(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
     form = request.form
-    return _apply(proposal, lambda: service.decide(
+    return _apply(proposal, lambda: decisions.decide(
         db.session, proposal, actor=current_user, now=utcnow(), held_on=form.get("held_on", ""),
         held_by=form.get("held_by", ""), doc_number=form.get("doc_number", ""), note=form.get("note", "")),
         f"已记录{proposal.kind}决定", "decide")
@@ -109,7 +131,7 @@ def proposal_decide(proposal_id: int):
 @roles_required(Role.ORG_DEPT)
 def proposal_dismiss(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
-    return _apply(proposal, lambda: service.dismiss(
+    return _apply(proposal, lambda: decisions.dismiss(
         db.session, proposal, actor=current_user, now=utcnow(), reason=request.form.get("reason", "")),
         f"已驳回该{proposal.kind}建议", "dismiss")
 
@@ -167,11 +189,11 @@ def org_handling():
         form["unit_id"] = str(linked.unit_id or "")
     if request.method == "POST":
         try:
-            service.record_org_handling(
+            decisions.record_org_handling(
                 db.session, actor=current_user, now=utcnow(), unit_id=form.get("unit_id"),
                 cadre_id=form.get("cadre_id"), measure=form.get("measure", ""), doc_number=form.get("doc_number", ""),
                 decided_on=form.get("decided_on", ""), note=form.get("note", ""), proposal_id=form.get("proposal_id"))
-        except service.ProposalFormError as exc:
+        except decisions.ProposalFormError as exc:
             db.session.rollback()
             errors, status = exc.errors, 400
         else:
@@ -183,4 +205,4 @@ def org_handling():
                                 .options(joinedload(User.unit)).order_by(User.unit_id, User.name)).all()
     return render_template("proposals/org_handling.html", form=form, errors=errors, units=units,
                            cadres=cadres, measures=ORG_HANDLING_MEASURES, linked=linked,
-                           records=service.org_handlings(db.session)), status
+                           records=queries.org_handlings(db.session)), status

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from tracker.extensions import db
 from tracker.models import Evidence, Role, Task, TaskStatus, TaskType
 from tracker.models.types import utcnow
-from tracker.proposals.service import proposals_for_task
+from tracker.proposals.queries import proposals_for_task
 from tracker.services import evidence as evidence_files
 from tracker.services import tasks as task_service
 from tracker.services import workflow

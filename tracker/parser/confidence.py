@@ -25,6 +25,8 @@ def unit_warnings(unit: str, split: SplitComment, loose_heading: bool, loose_mat
         found.append(warning("no_marker", f"{unit}：没有明确的问题标记，按“但…不够/不足”等字样认定了问题，请核对"))
     elif split.how == "cue":
         found.append(warning("kind_guessed", f"{unit}：问题部分是按“不足、差距、有待”等字样判断的，请核对问题条目"))
+    if split.by_sentence:
+        found.append(warning("split_guessed", f"{unit}：问题没有编号，是按句号、分号拆分成{len(split.problems)}条的，请核对条数"))
     if len(split.problems) == 1 and re.search(r"[。；;][^。；;]{6,}", split.problems[0].rstrip("。；;")):
         found.append(warning("single_problem", f"{unit}：问题部分只分出一条但含有多句话，可能应拆成多条"))
     leftover = _suspicious(split.strengths, split.expectations)

@@ -34,6 +34,7 @@ WARNING_CODES = {
     "heading_loose": "述职标题或点评对应的单位是宽松匹配的",
     "maybe_missed": "问题之外的文字里还有“不足、不够、问题”等字样，可能漏了问题",
     "single_problem": "问题部分只分出一条，可能应拆成多条",
+    "split_guessed": "问题没有编号，按句号、分号拆分，条数可能不对",
     "comment_guessed": "没有“点评：”字样，按位置把※※※之后的文字当作点评",
 }
 

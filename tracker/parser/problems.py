@@ -50,6 +50,7 @@ class SplitComment:
     expectations: str
     found_marker: bool
     how: str = "marker"  # marker | cue | label | clause (a contrast sentence) | inferred (a list) | none
+    by_sentence: bool = False  # the problems were not numbered nor one paragraph each: split at 。/；
 
 
 @dataclass
@@ -115,7 +116,13 @@ def split_comment(comment: str) -> SplitComment:
     strengths = flatten(comment[:marker.start]).rstrip(_TRAILING_SEPARATORS)
     items, end = read_problems(comment, marker)
     how = {None: "marker", "turn": "cue", "clause": "clause"}[marker.cue]
-    return SplitComment(strengths, items, _expectations(comment, end), True, how)
+    by_sentence = marker.clause is None and _by_sentence(comment, marker.end, end)
+    return SplitComment(strengths, items, _expectations(comment, end), True, how, by_sentence and len(items) > 1)
+
+
+def _by_sentence(text: str, start: int, end: int) -> bool:
+    start = _FILLER_RE.match(text, start).end()
+    return enumerator_at(text, start) is None and "\n" not in text[start:end].strip("\n")
 
 
 def split_labelled(comment: str) -> SplitComment | None:
@@ -123,7 +130,7 @@ def split_labelled(comment: str) -> SplitComment | None:
     labels = find_labels(comment)
     if not labels:
         return None
-    strengths, problems, expectations = [], [], []
+    strengths, problems, expectations, by_sentence = [], [], [], False
     if labels[0][0] > 0:
         strengths.append(comment[:labels[0][0]])
     for number, (_, end, kind, _) in enumerate(labels):
@@ -132,6 +139,7 @@ def split_labelled(comment: str) -> SplitComment | None:
         if kind == "problems":
             items, used = read_items(part)
             problems.extend(items)
+            by_sentence = by_sentence or (len(items) > 1 and _by_sentence(part, 0, used))
             if used < len(part):
                 expectations.append(part[used:])
         elif kind == "strengths":
@@ -141,7 +149,7 @@ def split_labelled(comment: str) -> SplitComment | None:
         else:
             strengths.append(part)
     return SplitComment(flatten("".join(strengths)).rstrip(_TRAILING_SEPARATORS), problems,
-                        _expectations("\n".join(expectations), 0), True, "label")
+                        _expectations("\n".join(expectations), 0), True, "label", by_sentence)
 
 
 def read_items(part: str) -> tuple[list[str], int]:

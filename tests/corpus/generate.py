@@ -30,7 +30,14 @@ HEADINGS = [
     "{cn}、下面请{unit}{title}{name}同志作述职报告。",
     "{n}．请{unit}{title}{name}同志（主持工作）述职。",
     "第{cn}，请{unit}{title}{name}同志述职。",
+    "{unit}{title}{name}同志述职，大家欢迎！",
+    "({n})接下来，有请{unit}{title}{post}{name}同志述职",
 ]
+LABELS = ["点评：", "【点评】", "点评意见：", "县委书记点评：", ""]  # "": no label after ※※※
+STRENGTH_LISTS = ["主要体现在：一是班子团结、作风扎实；二是重点任务推进有力；三是群众满意度较高。",
+                  "亮点有三：第一，阵地建设规范；第二，党员管理严格；第三，服务群众用心。"]
+CAUSES = ["究其原因，主要是抓党建的责任意识还不够强，工作办法不多。",
+          "产生这些问题的原因：一是思想认识不到位；二是制度执行不严格。"]
 
 
 def _enum(style: str, number: int) -> str:
@@ -106,11 +113,17 @@ def comment_body(doc: Doc, i: int, marker: str, style: str, newline: bool = Fals
     return doc.strengths[i] + marker + ("\n" if newline else "") + numbered(items, style, newline)
 
 
-def layout_a(doc: Doc, marker: str, style: str, form: str, reported: bool) -> list[str]:
+def layout_a(doc: Doc, marker: str, style: str, form: str, reported: bool, label: str = "点评：",
+             extras: bool = False) -> list[str]:
+    """extras: numbered strengths before the problems and causes after them (neither is a problem)."""
     lines = opening(2024)
     for i in range(len(doc.units)):
-        lines += [doc.heading(i, form), "※※※※※※※※※※",
-                  "点评：" + comment_body(doc, i, marker, style, newline=doc.rng.random() < 0.3), doc.expect[i]]
+        body = comment_body(doc, i, marker, style, newline=doc.rng.random() < 0.3)
+        if extras:
+            body = body.replace(doc.strengths[i], doc.strengths[i] + doc.rng.choice(STRENGTH_LISTS), 1)
+            if doc.problems[i]:
+                body += doc.rng.choice(CAUSES)
+        lines += [doc.heading(i, form), "※※※※※※※※※※", label + body, doc.expect[i]]
     return lines + closing(doc, reported)
 
 
@@ -185,6 +198,13 @@ def generate() -> list[str]:
         name = f"a{n:02d}"
         write_txt(name, layout_a(doc, marker, style, HEADINGS[n % len(HEADINGS)], n % 3 == 0),
                   doc, encodings[n % 3], wrap=(0, 23, 0, 37, 0)[n % 5])
+        names.append(name)
+    for n in range(10):  # a again: other 点评 labels (or none), numbered strengths, causes after problems
+        doc = Doc(rng, rng.randint(3, 5), zero_unit=n == 3)
+        name = f"a{15 + n:02d}"
+        write_txt(name, layout_a(doc, MARKERS[(n * 7) % len(MARKERS)], NUMBERING[(n * 3 + 1) % len(NUMBERING)],
+                                 HEADINGS[(n + 4) % len(HEADINGS)], n % 2 == 1, LABELS[n % len(LABELS)], n % 3 != 2),
+                  doc, encodings[n % 3], wrap=(0, 0, 41, 0, 19)[n % 5])
         names.append(name)
     for n in range(6):  # b: all 点评 in one block
         doc = Doc(rng, rng.randint(3, 6))

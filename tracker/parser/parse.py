@@ -114,9 +114,10 @@ def _unlabelled_comments(paragraphs: list[str], sections) -> set[int]:
 def _reads_as_comment(paragraphs: list[str], at: int, limit: int, unit: str, after_separator: bool) -> bool:
     if at >= limit or AGENDA_RE.match(paragraphs[at]) or SEPARATOR_RE.match(paragraphs[at]):
         return False
-    if paragraphs[at].startswith(unit):  # "青山镇…": about the unit, not "我镇…"
+    if paragraphs[at].startswith(unit[:max(2, len(unit) - 2)]):  # "青山镇…": about the unit, not "我镇…"
         return True
-    return after_separator and SHORTFALL_RE.search(paragraphs[at]) is not None
+    region = "".join(paragraphs[at:_comment_end(paragraphs, at, limit)])
+    return after_separator and SHORTFALL_RE.search(region) is not None
 
 
 def find_unplaced(paragraphs: list[str], sections, closing_at: int) -> list[dict]:

@@ -11,7 +11,7 @@ SHORTFALL = ("问题", "不足", "差距", "短板", "弱项", "薄弱", "欠缺
              "需改进", "改进的", "不到位", "瑕疵", "症结", "短处", "缺憾", "不尽如人意")
 SHORTFALL_RE = re.compile("|".join(SHORTFALL))
 CONTRAST_RE = re.compile(r"(?:同时也要(?:清醒地)?看到|但也要(?:清醒地)?看到|也要清醒地?看到|也应(?:当)?看到|还要看到|也要看到|"
-                         r"在肯定成绩的同时|与此同时|另一方面|但同时|但是|但|同时|然而|不过|只是|对照[^，,。]{0,12}要求)")
+                         r"在肯定成绩的同时|与此同时|但同时|但是|但|同时|然而|不过|只是|对照[^，,。]{0,12}要求)")
 # Words of a part that is not problems even though it names them: causes, measures, ways of working.
 NOT_PROBLEMS_RE = re.compile(r"原因|根源|整改措施|整改方向|措施|办法|举措|做法|经验|成效|亮点|体现在|表现在工作|"
                              r"解决了|化解了|破解了|导向|整改工作|问题整改|点评问题")

@@ -29,7 +29,7 @@ SEPARATOR_RE = re.compile(r"^[※＊*]{3,}|^[※＊*\-—…\s]+$")
 COMMENT_START_RE = re.compile(
     rf"^(?:[【\[〔]\s*点评(?:意见)?\s*[】\]〕]\s*{COLON}?"
     rf"|(?:[^\s，,。；;：:]{{0,10}}?(?:书记|同志))?点评(?:意见)?(?:如下)?\s*{COLON}"
-    rf"|点评(?:意见)?\s*$)\s*"
+    rf"|(?!请)(?:[^\s，,。；;：:]{{0,10}}?(?:书记|同志))?点评(?:意见)?\s*$)\s*"
 )
 
 # Lines that belong to the meeting's running order, never to a unit's comment; the last
@@ -72,8 +72,9 @@ _ENUMERATOR_STYLES = [
     ("1.", re.compile(rf"(?P<n>{DIGITS})(?:[.．、](?![0-9０-９])|[)）])")),
     ("①", re.compile(f"(?P<n>[{CIRCLED}])")),
     ("首先", re.compile(r"(?P<n>首先|其次|再次)是")),
+    ("一方面", re.compile(r"(?P<n>一|另一)方面[，,]?")),
 ]
-_ORDINAL_WORDS = {"首先": 1, "其次": 2, "再次": 3}
+_ORDINAL_WORDS = {"首先": 1, "其次": 2, "再次": 3, "一": 1, "另一": 2}
 
 _CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
@@ -99,7 +100,7 @@ def cn_to_int(numeral: str) -> int | None:
 def _number(style: str, token: str) -> int | None:
     if style == "①":
         return CIRCLED.index(token) + 1
-    if style == "首先":
+    if style in ("首先", "一方面"):
         return _ORDINAL_WORDS[token]
     if style in ("（1）", "1."):
         return int(token)  # int() reads full-width digits too

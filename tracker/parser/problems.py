@@ -8,10 +8,10 @@ requirements after the problems ("希望…：一是…") is never counted: numb
 import re
 from dataclasses import dataclass
 
-from .cues import find_labels
+from .cues import find_labels, negative
 from .patterns import (CLOSERS, FULL_STOP, STRONG_EXPECTATION_RE, WEAK_EXPECTATION_RE, Enumerator,
                        enumerator_at, is_boundary, sentence_end)
-from .turns import cue_markers, infer_list
+from .turns import cue_markers, generic_turn, infer_list
 
 _CONNECTOR = r"(?P<conn>(?:但是?|不过|然而|只是|同时)[，,]?(?:[^。；;！!？?\n]{0,20}?)?)"
 _ADVERB = r"(?:也还|也|还|仍然|仍|依然|尚)"
@@ -40,6 +40,7 @@ CLAUSE_MARKER_RE = re.compile(
 _FILLER_RE = re.compile(r"(?:[\s：:，,。；;.]|主要(?:是|有|表现在|体现在|表现为)?|具体(?:是|表现为|表现在)?|即|如下"
                         r"|(?:以下|如下)?(?:[0-9０-９一二两三四五六七八九十几]+(?:个|点|条))?方面(?:的)?(?:问题|不足)?"
                         r"|[0-9０-９一二两三四五六七八九十几]+(?:个|点|条)(?:问题|不足)?)*")
+_EXAMPLE_RE = re.compile(r"^(?:再比如|比如|例如|譬如|再如|一个是|另一个是|还有就是)[，,：:]?")
 _TRAILING_SEPARATORS = "；;，,、 \t\u3000"
 
 
@@ -81,7 +82,7 @@ def find_marker(text: str, require_list: bool = False) -> Marker | None:
     if not require_list:
         for match in CLAUSE_MARKER_RE.finditer(text):
             clause = match.group("clause")
-            if re.search(r"[：:]", clause):  # "但一些问题不容忽视：一是…现象": a lead-in, not one clause
+            if re.search(r"[：:]", clause) or generic_turn(clause):  # a lead-in, not a clause naming one
                 continue
             if match.group("lead"):
                 clause = clause[len(match.group("lead")):]
@@ -115,9 +116,26 @@ def split_comment(comment: str) -> SplitComment:
         return SplitComment(flatten(comment[:cut]), [], _expectations(comment, cut), False, "none")
     strengths = flatten(comment[:marker.start]).rstrip(_TRAILING_SEPARATORS)
     items, end = read_problems(comment, marker)
+    end = _read_additions(comment, end, items)
     how = {None: "marker", "turn": "cue", "clause": "clause"}[marker.cue]
     by_sentence = marker.clause is None and _by_sentence(comment, marker.end, end)
     return SplitComment(strengths, items, _expectations(comment, end), True, how, by_sentence and len(items) > 1)
+
+
+_ADDITION_RE = re.compile(r"[\s。；;]*(?:此外|另外|再者|还有|同时)[，,]?")
+
+
+def _read_additions(text: str, end: int, items: list[str]) -> int:
+    """"…三是C。此外，D问题也较突出。": a negative sentence added after the list is one more problem."""
+    while (match := _ADDITION_RE.match(text, end)) is not None:
+        stop = sentence_end(text, match.end())
+        sentence = text[match.end():stop]
+        if not negative(sentence) or STRONG_EXPECTATION_RE.match(sentence) or WEAK_EXPECTATION_RE.match(sentence) \
+                or re.search(r"要|应|希望|加强|进一步|切实|着力", sentence):
+            break
+        items.append(_item_text(sentence))
+        end = stop
+    return end
 
 
 def _by_sentence(text: str, start: int, end: int) -> bool:
@@ -217,7 +235,7 @@ def _read_unnumbered(text: str, start: int) -> tuple[list[str], int]:
         pieces = re.findall(r"[^；;。！!？?\n]+(?:[。！!？?][" + re.escape(CLOSERS) + r"]*)?", text[start:end])
     items = []
     for piece in pieces:
-        item = _item_text(piece)
+        item = _EXAMPLE_RE.sub("", _item_text(piece), count=1)
         if item.strip(FULL_STOP + CLOSERS):
             items.append(item)
     return items, end

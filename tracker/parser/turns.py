@@ -124,3 +124,8 @@ def infer_list(text: str):
                 continue
         position += 1
     return None
+
+
+def generic_turn(clause: str) -> bool:
+    """"也存在一些需要引起重视的问题": names no problem, only announces them."""
+    return _GENERIC_RE.match(_strip_connector(clause)) is not None

@@ -25,10 +25,20 @@ class OutboxStatus:
               DELEGATED: "已随约谈/通报建议通知"}
 
 
+class Channel:
+    """How an outbox row travels. A notice has one row per channel; robot rows' keys end in ":robot"."""
+
+    EMAIL = "email"
+    ROBOT = "robot"  # the unit's group robot or generic webhook (tracker.mail.robot)
+
+    LABELS = {EMAIL: "邮件", ROBOT: "群机器人"}
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), default=Channel.EMAIL, server_default=Channel.EMAIL)
     # Unique per (task or unit, rule, cycle): the whole exactly-once design rests on this constraint.
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -108,6 +118,9 @@ class Notice(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when no real channel reaches this user (e.g. "无法送达：无邮箱、未激活账号"); the notice is then on
+    # the 待电话转达 list (PhoneRelay), written in the same transaction.
+    reach: Mapped[str | None] = mapped_column(String(100))
 
     user = relationship("User")
     task = relationship("Task")
@@ -161,3 +174,35 @@ class SchedulerLease(db.Model):
     acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PhoneRelay(db.Model):
+    """待电话转达: a notice whose main recipient no channel reaches; the organization department calls them.
+
+    Written in the transaction that wrote the notice (tracker.mail.reach), so a notice is never silently lost.
+    """
+
+    __tablename__ = "phone_relay"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    call_note: Mapped[str] = mapped_column(String(200), default="")
+
+    user = relationship("User", foreign_keys=[user_id])
+    called_by = relationship("User", foreign_keys=[called_by_id])
+    task = relationship("Task")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "key", name="uq_phone_relay_user_key"),
+        Index("ix_phone_relay_called_created", "called_at", "created_at"),
+    )

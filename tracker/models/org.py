@@ -20,6 +20,11 @@ class Unit(db.Model):
     # Anonymised names such as "XX镇" repeat across units; they are kept apart until renamed.
     needs_rename: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    # The unit's group robot (企业微信 / 钉钉 / a generic signed webhook), set by the organization department:
+    # notices for the unit are posted there too (tracker.mail.robot).
+    robot_kind: Mapped[str | None] = mapped_column(String(20))
+    robot_url: Mapped[str | None] = mapped_column(String(500))
+    robot_secret: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list["User"]] = relationship(back_populates="unit")
@@ -38,12 +43,15 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(200), unique=True)
     role: Mapped[str] = mapped_column(String(20), default=Role.SECRETARY)
     title: Mapped[str | None] = mapped_column(String(50))
+    # From the 党组织书记名册: the number the organization department calls when no channel reaches them.
+    phone: Mapped[str | None] = mapped_column(String(30))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped at logout and password change: every session cookie carries it, so old cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship(back_populates="users")
 

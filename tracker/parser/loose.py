@@ -51,3 +51,24 @@ def loose_heading(line: str) -> tuple[str, str, str, str] | None:
     if not unit or not re.search(rf"{UNIT_SUFFIX}$", unit):
         return None
     return line.strip(), unit, title, name.strip()
+
+
+_UNIT_LINE_RE = re.compile(rf"^\s*(?:{_ENUM})?\s*[【\[〔]?(?P<unit>[^\s，,。；;：:【】\[\]（）()]{{2,16}}?{UNIT_SUFFIX})[】\]〕]?"
+                           r"\s*(?:[（(](?P<who>[^）)]{1,20})[）)])?\s*[：:。.]?$")
+
+
+def unit_line(line: str) -> tuple[str, str, str, str] | None:
+    """(line, unit, title, name) of a line naming only a unit, with its secretary in brackets if at all."""
+    match = _UNIT_LINE_RE.match(line)
+    if not match:
+        return None
+    who = match.group("who") or ""
+    title = _TITLE_RE.search(who)
+    name = who[title.end():] if title else who
+    return line.strip(), match.group("unit"), title.group(0) if title else "", name.removesuffix("同志")
+
+
+def unit_from_comment(comment: str) -> str | None:
+    """The unit a 点评 opens with ("县交通运输局坚持…"), for a heading that names only the person."""
+    match = re.match(rf"(?P<unit>[^\s，,。；;：:“”]{{2,14}}?{UNIT_SUFFIX})(?=[^镇乡村局委办部院所站队馆会])", comment)
+    return match.group("unit") if match else None

@@ -5,6 +5,7 @@ from .paragraphs import clean_line, to_paragraphs
 import re
 
 from .block import split_block
+from .loose import NO_UNIT, unit_from_comment
 from .cues import SHORTFALL_RE
 from .model import warning
 from .sections import _comment_end
@@ -37,6 +38,8 @@ def parse_text(text: str) -> ParsedReview:
             warnings.append(f"“{heading.line}”之后没有点评，未生成单位")
             continue
         comment = "\n".join(section.comment).strip()
+        if heading.unit == NO_UNIT:
+            heading.unit = unit_from_comment(comment) or NO_UNIT
         split = split_comment(comment)
         if not split.found_marker and not split.problems:
             warnings.append(f"{heading.unit}：点评中没有找到“存在问题”一类的表述，未识别出问题")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from .patterns import (AGENDA_RE, CIRCLED, CN_NUMERAL, COLON, COMMENT_START_RE, DIGITS, SEPARATOR_RE,
                        SPEECH_OPENER_RE, STRONG_EXPECTATION_RE, enumerator_at)
 from .cues import is_label_line
-from .loose import loose_heading
+from .loose import loose_heading, unit_line
 from .problems import find_marker
 
 _ENUMERATOR = (rf"(?:{CN_NUMERAL}[、.．]|[（(]{CN_NUMERAL}[）)]|{DIGITS}[.．、]|[（(]{DIGITS}[）)]"
@@ -126,6 +126,10 @@ def _structural_loose(paragraphs: list[str], index: int) -> Heading | None:
         if named is not None:
             named.line = paragraph
             return named
+    if following and COMMENT_START_RE.match(following[0]):
+        named = unit_line(paragraph)  # "1.青山镇（党委书记李华）" or "【青山镇】" then "点评："
+        if named is not None:
+            return Heading(*named, trailing="", loose=True)
     found = loose_heading(paragraph)
     if found is None:
         return None

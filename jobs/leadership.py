@@ -13,6 +13,7 @@ SchedulerLease rows (tracker.services.leases) only *show* the state (holder, hea
 import fcntl
 import os
 import socket
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -33,12 +34,17 @@ class PostgresLeadership:
     def __init__(self, url: str):
         self.engine = create_engine(url, poolclass=NullPool)
         self.connection = None
+        # The heartbeat job, the delivery job (still_leading before each message) and the main thread all
+        # ask on this one connection, from different APScheduler worker threads; a SQLAlchemy Connection is
+        # not thread-safe, so one of them at a time.
+        self._lock = threading.Lock()
 
     def try_acquire(self) -> bool:
-        if self.connection is None:
-            self.connection = self.engine.connect()
-        got = bool(self.connection.execute(text(LOCK_SQL)).scalar())
-        self.connection.commit()  # end the implicit transaction; the session-level lock stays
+        with self._lock:
+            if self.connection is None:
+                self.connection = self.engine.connect()
+            got = bool(self.connection.execute(text(LOCK_SQL)).scalar())
+            self.connection.commit()  # end the implicit transaction; the session-level lock stays
         if got:
             _register(self)
         return got
@@ -46,26 +52,28 @@ class PostgresLeadership:
     def still_held(self) -> bool:
         """The lock lives as long as the connection: a dead connection (or a lock released behind our back)
         means another may lead now. One round trip on the lock connection."""
-        if self.connection is None:
-            return False
-        try:
-            held = bool(self.connection.execute(text(HELD_SQL)).scalar())
-            self.connection.commit()
-            return held
-        except Exception:  # noqa: BLE001 - any failure of the lock connection means leadership is gone
-            return False
+        with self._lock:
+            if self.connection is None:
+                return False
+            try:
+                held = bool(self.connection.execute(text(HELD_SQL)).scalar())
+                self.connection.commit()
+                return held
+            except Exception:  # noqa: BLE001 - any failure of the lock connection means leadership is gone
+                return False
 
     def release(self) -> None:
         _unregister(self)
-        if self.connection is not None:
-            try:
-                self.connection.execute(text(UNLOCK_SQL))
-                self.connection.commit()
-            except Exception:  # noqa: BLE001 - a dead lock connection has released the lock already
-                self.connection.invalidate()
-            finally:
-                self.connection.close()
-                self.connection = None
+        with self._lock:
+            if self.connection is not None:
+                try:
+                    self.connection.execute(text(UNLOCK_SQL))
+                    self.connection.commit()
+                except Exception:  # noqa: BLE001 - a dead lock connection has released the lock already
+                    self.connection.invalidate()
+                finally:
+                    self.connection.close()
+                    self.connection = None
         self.engine.dispose()
 
 

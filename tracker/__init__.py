@@ -13,6 +13,7 @@ from tracker.extensions import mail as mail_extension
 from tracker.ops import resources
 from tracker.ops.checks import check_production
 from tracker.ops.logging import register_logging
+from tracker.web.hardening import register_hardening
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,7 @@ def create_app(config_class=Config) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     ensure_secret_key(app)
     register_extensions(app)
+    register_hardening(app)  # before the blueprints: their <int:…> routes take its bounded converter
     register_blueprints(app)
     register_template_helpers(app)
     register_security(app)

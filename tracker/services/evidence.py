@@ -14,6 +14,7 @@ from pathlib import Path
 from tracker.models import Evidence, ProgressUpdate, Task, User
 from tracker.services import audit
 from tracker.services.errors import DomainError
+from tracker.services.safe_files import ensure_dir, write_atomic
 
 ALLOWED_EXTENSIONS = {
     ".pdf": "application/pdf",
@@ -117,15 +118,17 @@ def attach(session, files: list[CheckedFile], *, task: Task, update: ProgressUpd
            now: datetime, directory: Path) -> tuple[list[Evidence], list[Path]]:
     """Writes the files and adds their Evidence rows; returns the rows and the paths written.
 
-    The caller commits, and on any failure calls discard(paths) so no orphan file is left behind.
+    The caller commits, and on any failure calls discard(paths) so no orphan file is left behind. A full or
+    read-only folder raises safe_files.StorageError after removing every file this call wrote (a file is
+    written whole or not at all).
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    ensure_dir(directory)
     rows, written = [], []
     try:
         for checked in files:
             stored_name = f"{uuid.uuid4().hex}{checked.extension}"
             path = directory / stored_name
-            path.write_bytes(checked.data)
+            write_atomic(path, checked.data)
             written.append(path)
             row = Evidence(task_id=task.id, update=update, original_name=checked.original_name,
                            stored_name=stored_name, content_type=checked.content_type, size=len(checked.data),

@@ -5,7 +5,6 @@ Schedule `tracker.escalation.digest.enqueue_weekly_digests(session, now)` once a
 keys are per recipient per ISO week, so running it twice in a week, or in parallel, adds nothing. A
 recipient with nothing open gets no digest: never an empty mail.
 """
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,6 +17,7 @@ from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus
 from tracker.services.lights import light_for
 from tracker.timeutil import cn_date, local_date
 from tracker.settings import settings
+from tracker.services import keys
 
 MAX_TASKS_LISTED = 50  # a secretary's mail lists this many and counts the rest
 
@@ -135,12 +135,11 @@ def _org_digests(session, now: datetime, today: date, week: str) -> int:
                             .order_by(User.id)).all()
     added = 0
     for user in users:
-        added += _enqueue(session, now, key=f"digest:org:{week}:user:{user.id}",
+        added += _enqueue(session, now, key=keys.weekly_org_user(week, user.id),
                           template="digest_org", context=context, to_users=[user])
     contact = settings().org_dept_email
     if contact and contact.lower() not in {(u.email or "").lower() for u in users}:
-        tag = hashlib.sha256(contact.lower().encode()).hexdigest()[:16]
-        added += _enqueue(session, now, key=f"digest:org:{week}:addr:{tag}",
+        added += _enqueue(session, now, key=keys.weekly_org_address(week, contact),
                           template="digest_org", context=context, to_addresses=[contact])
     return added
 
@@ -181,7 +180,7 @@ def _secretary_digests(session, now: datetime, today: date, week: str) -> int:
                 "tasks": listed, "total": total, "more": max(0, total - len(listed)), "red": int(red or 0),
                 "link": _link("secretary.tasks"),
             }
-            added += _enqueue(session, now, key=f"digest:secretary:{week}:user:{user.id}",
+            added += _enqueue(session, now, key=keys.weekly_secretary(week, user.id),
                               template="digest_secretary", context=context, to_users=[user])
     return added
 

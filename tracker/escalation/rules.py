@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from tracker.models import TaskType
 from tracker.escalation.calendar import WorkCalendar
 from tracker.timeutil import at_local, local_datetime
+from tracker.services import keys
 
 
 RULE_LABELS = {"remind": "提醒", "urge": "催办", "level1": "督办", "level2": "约谈", "level3": "通报",
@@ -77,11 +78,10 @@ def ongoing_milestones(start: date, until: date, policy: dict, calendar: WorkCal
 
 def _stage_index(milestones: list[Milestone], stage: str | None, cycle: int) -> int:
     """Index of the last handled milestone in this cycle, -1 if none."""
-    if not stage:
+    parsed = keys.parse_stage(stage)
+    if parsed is None or parsed.cycle != str(cycle):
         return -1
-    stage_cycle, _, rule = stage.partition(":")
-    if stage_cycle != str(cycle):
-        return -1
+    rule = parsed.rule
     for index, milestone in enumerate(milestones):
         if milestone.rule == rule:
             return index
@@ -115,7 +115,7 @@ def decide(*, task_type: str, deadline: date | None, start: date, level: int, cy
     send = due[-1] if due else None
     new_level = max([level, *(m.level for m in due)])
     handled = (stale + due)[-1:]
-    new_stage = f"{cycle}:{handled[0].rule}" if handled else stage
+    new_stage = keys.stage(cycle, handled[0].rule) if handled else stage
     next_check = _next_check(rest[len(due):], today, local_now.hour, notice_hour, notice_end_hour, calendar, tz)
     return Decision(send, due[:-1], new_level, new_stage, next_check, stale)
 

@@ -22,6 +22,7 @@ from tracker.escalation.rules import Milestone, decide, effective_policy, in_sen
 from tracker.services import audit
 from tracker.timeutil import cn_date, local_date, local_datetime
 from tracker.settings import settings
+from tracker.services import keys
 
 PAGE_SIZE = 500
 
@@ -64,7 +65,7 @@ class ScanResult:
 
 
 def notice_key(task: Task, rule: str) -> str:
-    return f"task:{task.id}:c{task.reminder_cycle}:{rule}"
+    return keys.task_notice(task.id, task.reminder_cycle, rule)
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -124,8 +125,11 @@ def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients:
     else:  # 约谈 / 通报 proposed: the organization department, the discipline commission in copy
         to_users = recipients.org_users + recipients.discipline_users
         to, cc = [recipients.org_contact], recipients.discipline_addresses()
+    # The owner is the notice's main recipient while it is addressed to them (tracker.mail.reach).
+    main_user = task.owner if family in ("remind", "ongoing", "urge", "level1") else None
     return draft_email(key=key, kind=f"task_{family}", template="task_notice", context=context,
-                       to_users=to_users, to_addresses=to, cc_addresses=cc, task_id=task.id, unit_id=task.unit_id)
+                       to_users=to_users, to_addresses=to, cc_addresses=cc, task_id=task.id, unit_id=task.unit_id,
+                       main_user=main_user)
 
 
 def due_tasks_query(now: datetime, after_id: int, limit: int | None = None):
@@ -287,10 +291,9 @@ def _scan_units(session, *, now, today, step: _Step) -> None:
                                   .having(func.count() >= threshold)).all())
     if not counts:
         return
-    month = f"{today.year:04d}-{today.month:02d}"
-    keys = {unit_id: f"unit:{unit_id}:overdue:{month}" for unit_id in counts}
-    taken = existing_keys(session, keys.values())
-    fresh = [unit_id for unit_id, key in keys.items() if key not in taken]
+    unit_keys = {unit_id: keys.unit_overdue_notice(unit_id, today) for unit_id in counts}
+    taken = existing_keys(session, unit_keys.values())
+    fresh = [unit_id for unit_id, key in unit_keys.items() if key not in taken]
     if not fresh:
         return
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(fresh)))}
@@ -311,7 +314,7 @@ def _scan_units(session, *, now, today, step: _Step) -> None:
             "tasks": [{"problem_short": _short(t.problem_text, 60), "deadline": cn_date(t.deadline),
                        "task_url": task_link(t.id)} for t in tasks],
         }
-        draft = draft_email(key=keys[unit_id], kind="unit_overdue", template="unit_overdue", context=context,
+        draft = draft_email(key=unit_keys[unit_id], kind="unit_overdue", template="unit_overdue", context=context,
                             to_users=recipients.org_users + recipients.discipline_users,
                             to_addresses=[recipients.org_contact], cc_addresses=recipients.discipline_addresses(),
                             unit_id=unit_id)

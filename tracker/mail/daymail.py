@@ -16,7 +16,6 @@ individual address (To or Cc):
 outbox_mail_day (address, day) is the primary key that makes "one mail per address per day" a rule of
 the database rather than of this code.
 """
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -28,6 +27,7 @@ from sqlalchemy import delete, event, select, update
 from tracker.models.notify import DigestMember, MailDay, OutboxMessage, OutboxStatus
 from tracker.timeutil import cn_date, local_date
 from tracker.settings import settings
+from tracker.services import keys
 
 DIGEST_KIND = "digest"
 DIRTY = "tracker.daymail.dirty_digests"
@@ -87,10 +87,7 @@ def render_digest(rows: list[OutboxMessage], day: date) -> tuple[str, str, str]:
 
 
 def digest_key(address: str, day: date) -> str:
-    key = f"digest:{address}:{day.isoformat()}"
-    if len(key) <= 200:
-        return key
-    return f"digest:{hashlib.sha256(address.encode()).hexdigest()[:40]}:{day.isoformat()}"
+    return keys.day_digest(address, day)
 
 
 def settle(session, rows: list[OutboxMessage], now: datetime) -> None:

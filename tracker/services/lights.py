@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tracker.models import Task, TaskStatus
+from tracker.services import keys
 
 OVERDUE_STAGES = frozenset({"urge", "level1", "level2", "level3"})
 
@@ -30,11 +31,10 @@ def scan_stage(task) -> str:
     The scan runs on its own clock (`tracker jobs tick --now …` replays any moment), so a light that also
     follows what the scan has sent moves as the ladder does: 提醒 sent → at least yellow, 催办 sent → red.
     """
-    stage = getattr(task, "notice_stage", None) or ""
-    cycle, _, rule = stage.partition(":")
-    if not rule or cycle != str(getattr(task, "reminder_cycle", 1)):
+    stage = keys.parse_stage(getattr(task, "notice_stage", None))
+    if stage is None or stage.cycle != str(getattr(task, "reminder_cycle", 1)):
         return ""
-    return rule.split("-", 1)[0]
+    return stage.family
 
 
 def light_for(task: Task, today: date, due_soon_days: int) -> Light:

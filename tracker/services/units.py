@@ -12,6 +12,7 @@ from tracker.models import Comment, Role, Task, Unit, User
 from tracker.models.proposals import OrgHandling, Proposal
 from tracker.services import audit
 from tracker.services.errors import DomainError, PermissionDenied
+from tracker.services import keys
 
 MAX_NAME = 100
 UNIT_MANAGERS = {Role.ORG_DEPT, Role.ADMIN}
@@ -110,10 +111,7 @@ def _unit_scope_key(proposal: Proposal, source: Unit, target: Unit) -> str:
     Keeps the old key when the target already has a proposal of that kind and month: the unique
     (kind, scope_key) stays valid, and the target's own proposal already stops a second one that month.
     """
-    prefix = f"unit:{source.id}:"
-    if not proposal.scope_key.startswith(prefix):
-        return proposal.scope_key
-    return f"unit:{target.id}:" + proposal.scope_key[len(prefix):]
+    return keys.rescope_unit(proposal.scope_key, source.id, target.id)
 
 
 def merge_unit(session, source: Unit, target: Unit, *, actor: User, now: datetime) -> dict[str, int]:

@@ -51,7 +51,7 @@ def to_paragraphs(text: str, is_heading) -> list[str]:
             continue
         if _PAGE_NUMBER_RE.match(line):
             continue
-        if open_paragraph and (_continues(paragraphs[-1], line, is_heading)
+        if open_paragraph and (_continues(paragraphs[-1], line, is_heading) or _heading_wrapped(paragraphs[-1], line, is_heading)
                                or (len(previous_line) >= full and _wrapped_enumerator(paragraphs[-1], line, is_heading))):
             paragraphs[-1] += line
         else:
@@ -70,6 +70,17 @@ def _continues(previous: str, line: str, is_heading) -> bool:
             or COMMENT_START_RE.fullmatch(previous):  # a bare "点评" label line
         return False
     return not starts_paragraph(line, is_heading)
+
+
+_HEADING_START_RE = re.compile(r"^(?:[（(]?[一二三四五六七八九十0-9０-９]+[）)、.．]|第[一二三四五六七八九十]+[，,]|首先|其次|"
+                               r"下面|接下来|然后|最后|现在|请|有请|由)")
+
+
+def _heading_wrapped(previous: str, line: str, is_heading) -> bool:
+    """"三、下面请高新技术产业开发" + "区党工委书记郑凯同志述职": the rest of a heading reads as a heading too."""
+    return (len(previous) <= 40 and not ends_sentence(previous) and _HEADING_START_RE.match(previous) is not None
+            and not _HEADING_START_RE.match(line) and not is_label_line(previous)
+            and not is_heading(previous) and is_heading(line) and is_heading(previous + line))
 
 
 def _wrapped_enumerator(previous: str, line: str, is_heading) -> bool:

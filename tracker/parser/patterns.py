@@ -22,7 +22,7 @@ ITEM_BOUNDARY = "\n。；;：:，,、.．！!？? \t\u3000"
 COLON = "[：:]"
 
 # "※※※※" and similar placeholders replace omitted speeches.
-SEPARATOR_RE = re.compile(r"^[※＊*]{3,}|^[※＊*\-—…\s]+$")
+SEPARATOR_RE = re.compile(r"^[※＊*]{3,}|^[※＊*\-—…\s]+$|^[（(](?:述职)?(?:报告|内容|发言)?(?:内容)?略[）)]$")
 
 # The county secretary's comment on one unit: "点评：", "点评意见:", "【点评】", "县委书记点评：",
 # or a bare "点评" label line.

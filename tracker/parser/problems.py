@@ -140,7 +140,9 @@ def _read_additions(text: str, end: int, items: list[str]) -> int:
 
 def _by_sentence(text: str, start: int, end: int) -> bool:
     start = _FILLER_RE.match(text, start).end()
-    return enumerator_at(text, start) is None and "\n" not in text[start:end].strip("\n")
+    lines = text[start:end].strip("\n").split("\n")
+    per_paragraph = len(lines) > 1 and not any(line.rstrip()[-1:] in "；;，,、" for line in lines[:-1])
+    return enumerator_at(text, start) is None and not per_paragraph
 
 
 def split_labelled(comment: str) -> SplitComment | None:
@@ -229,8 +231,9 @@ def _read_unnumbered(text: str, start: int) -> tuple[list[str], int]:
         return [], start
     end = _expectation_start(text, start, weak=WEAK_EXPECTATION_RE)
     region = text[start:end].strip("\n")
-    if "\n" in region:
-        pieces = region.split("\n")
+    lines = region.split("\n")
+    if len(lines) > 1 and not any(line.rstrip()[-1:] in "；;，,、" for line in lines[:-1]):
+        pieces = lines  # one problem per paragraph (a break after "；" is a wrap, not a paragraph)
     else:
         pieces = re.findall(r"[^；;。！!？?\n]+(?:[。！!？?][" + re.escape(CLOSERS) + r"]*)?", text[start:end])
     items = []

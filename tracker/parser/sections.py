@@ -167,7 +167,7 @@ def _is_speech_heading(paragraph: str) -> bool:
 
 
 def _in_list(previous: str, paragraph: str = "") -> bool:
-    if re.search(rf"{COLON}\s*$", previous) or enumerator_at(previous, 0) is not None:
+    if re.search(rf"[：:，,、]\s*$", previous) or enumerator_at(previous, 0) is not None or is_label_line(previous):
         return True
     found = enumerator_at(paragraph, 0)  # "…：（一）A。" wrapped before "（二）B。" is the same list
     if found is None or found.number < 2:

@@ -11,18 +11,28 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from tracker.escalation.acknowledgement import ack_url
+from tracker.escalation.calendar import WorkCalendar, rest_day_note
+from tracker.escalation.rules import (
+    Milestone,
+    decide,
+    effective_policy,
+    in_sending_window,
+)
+from tracker.mail.outbox import (
+    Draft,
+    draft_email,
+    enqueue_drafts,
+    existing_keys,
+    store_draft,
+)
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
 from tracker.models.notify import OutboxMessage, OutboxStatus, SkippedNotice
 from tracker.proposals import service as proposals
-from tracker.escalation.acknowledgement import ack_url
-from tracker.escalation.calendar import WorkCalendar, rest_day_note
+from tracker.services import audit, keys
 from tracker.services.leases import lease, touch_lease
-from tracker.mail.outbox import Draft, draft_email, enqueue_drafts, existing_keys, store_draft
-from tracker.escalation.rules import Milestone, decide, effective_policy, in_sending_window
-from tracker.services import audit
-from tracker.timeutil import cn_date, local_date, local_datetime
 from tracker.settings import settings
-from tracker.services import keys
+from tracker.timeutil import cn_date, local_date, local_datetime
 
 PAGE_SIZE = 500
 
@@ -260,23 +270,6 @@ class _Step:
         stored = enqueue_drafts(self.session, self.drafts, now, today_text=cn_date(today))
         self.result.mails += len([row for row in stored if row is not None])
         self.result.keys += [d.key for d in self.drafts + self.delegated]
-
-
-def run_scan(session, *, now: datetime, holder: str = "scan", commit=None) -> ScanResult:
-    """A whole scan at `now`. With `commit` (a callable), it is called after each page and after the unit
-    check: one transaction per step. Without it everything stays in the caller's one transaction (the
-    caller commits, or rolls back: then nothing of it remains)."""
-    scanner = Scanner(session, now=now, holder=holder)
-    total, after_id = ScanResult(), 0
-    while after_id is not None:
-        page, after_id = scanner.page(after_id)
-        total.merge(page)
-        if commit is not None:
-            commit()
-    total.merge(scanner.units())
-    if commit is not None:
-        commit()
-    return total
 
 
 def _scan_units(session, *, now, today, step: _Step) -> None:

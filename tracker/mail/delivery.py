@@ -27,7 +27,7 @@ from flask_mail import Connection, Message
 from sqlalchemy import or_, select, update
 
 from tracker.extensions import mail
-from tracker.models.notify import OutboxMessage, OutboxStatus
+from tracker.models.notify import Channel, OutboxMessage, OutboxStatus
 from tracker.mail.outbox import clean_addresses, clean_subject, message_id
 from tracker.settings import settings
 
@@ -107,8 +107,8 @@ def backoff(attempts: int, base: int) -> timedelta:
     return timedelta(seconds=base * (2 ** max(0, attempts - 1)))
 
 
-def claim(session, *, now: datetime, token: str, limit: int) -> list[OutboxMessage]:
-    due = or_(
+def claim(session, *, now: datetime, token: str, limit: int, channel: str = Channel.EMAIL) -> list[OutboxMessage]:
+    due = (OutboxMessage.channel == channel) & or_(
         (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
         (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now),
     )
@@ -177,8 +177,21 @@ def _always() -> bool:
 
 
 def deliver(session, *, now: datetime, worker: str = "tick", still_leading=_always) -> DeliveryResult:
-    """Claims up to MAIL_BATCH_SIZE due rows and sends them; commits per row. `still_leading` is asked before
-    the batch and before each message: a scheduler that lost its leadership stops sending at once."""
+    """Every channel: a batch of mails, then a batch of robot posts (same claims, leases and marks)."""
+    # Imported here: robot_delivery builds on this module's claims and marks.
+    from tracker.mail.robot_delivery import deliver_robots
+
+    result = deliver_email(session, now=now, worker=worker, still_leading=still_leading)
+    robots = deliver_robots(session, now=now, worker=worker, still_leading=still_leading)
+    for name in ("claimed", "sent", "retried", "failed", "lost"):
+        setattr(result, name, getattr(result, name) + getattr(robots, name))
+    result.errors += robots.errors
+    return result
+
+
+def deliver_email(session, *, now: datetime, worker: str = "tick", still_leading=_always) -> DeliveryResult:
+    """Claims up to MAIL_BATCH_SIZE due mail rows and sends them; commits per row. `still_leading` is asked
+    before the batch and before each message: a scheduler that lost its leadership stops sending at once."""
     config = settings().mail
     if not still_leading():
         log.error("调度器已失去领导权，不再发送邮件")

@@ -19,7 +19,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from tracker.models.notify import Notice, OutboxMessage, OutboxStatus
+from tracker.models.notify import Channel, Notice, OutboxMessage, OutboxStatus
 from tracker.settings import settings
 
 SUBJECT_MAX = 200
@@ -42,6 +42,8 @@ class Draft:
     task_id: int | None = None
     unit_id: int | None = None
     context: dict = field(default_factory=dict)
+    # The person the notice is for (a task's owner): their reach is recorded, and their unit's robot posts it.
+    main_user: object = None
 
     @property
     def mailable(self) -> bool:
@@ -87,7 +89,8 @@ def render(template: str, context: dict) -> tuple[str, str, str]:
 
 
 def draft_email(*, key: str, kind: str, template: str, context: dict, to_users=(), to_addresses=(),
-                cc_addresses=(), task_id: int | None = None, unit_id: int | None = None) -> Draft:
+                cc_addresses=(), task_id: int | None = None, unit_id: int | None = None,
+                main_user=None) -> Draft:
     users = [u for u in dict.fromkeys(to_users) if u is not None]
     to = clean_addresses([*user_addresses(users), *to_addresses])
     cc = clean_addresses(cc_addresses, exclude=to)
@@ -95,7 +98,7 @@ def draft_email(*, key: str, kind: str, template: str, context: dict, to_users=(
         to, cc = cc, []
     subject, text, html = render(template, context)
     return Draft(key=key, kind=kind, subject=subject, body_text=text, body_html=html, to=to, cc=cc,
-                 users=users, task_id=task_id, unit_id=unit_id, context=context)
+                 users=users, task_id=task_id, unit_id=unit_id, context=context, main_user=main_user)
 
 
 def existing_keys(session, keys) -> set[str]:
@@ -135,11 +138,36 @@ def store_draft(session, draft: Draft, now: datetime, *, status: str = OutboxSta
                             next_attempt_at=now, created_at=now, digest_id=digest.id if digest else None)
         session.add(row)
         session.flush()
+    notices = {}
     for user in draft.users:
-        session.add(Notice(user_id=user.id, key=draft.key, kind=draft.kind, task_id=draft.task_id,
-                           unit_id=draft.unit_id, outbox_id=row.id if row else None, title=draft.subject,
-                           body=draft.body_text, created_at=now))
+        notices[user.id] = Notice(user_id=user.id, key=draft.key, kind=draft.kind, task_id=draft.task_id,
+                                  unit_id=draft.unit_id, outbox_id=row.id if row else None, title=draft.subject,
+                                  body=draft.body_text, created_at=now)
+        session.add(notices[user.id])
+    if draft.main_user is not None and status != OutboxStatus.DELEGATED:
+        _reach_main_user(session, draft, notices.get(draft.main_user.id), now)
     return row
+
+
+def _reach_main_user(session, draft: Draft, notice, now: datetime) -> None:
+    """The unit's robot gets its own row (key + ":robot"); a main recipient that nothing reaches goes on the
+    待电话转达 list. Both in the caller's transaction, with the notice itself."""
+    from tracker.mail import robot
+    from tracker.mail.reach import reach_of, record_unreached
+    from tracker.models import Unit
+
+    user = draft.main_user
+    unit = session.get(Unit, draft.unit_id) if draft.unit_id else None
+    if robot.unit_robot(unit) is not None and user.active:
+        title, text = robot.markdown(draft.subject, draft.body_text, draft.context.get("task_url"))
+        session.add(OutboxMessage(key=robot.robot_key(draft.key), kind=draft.kind, channel=Channel.ROBOT,
+                                  task_id=draft.task_id, unit_id=draft.unit_id, to_addresses=[], cc_addresses=[],
+                                  subject=title, body_text=text, body_html="", status=OutboxStatus.PENDING,
+                                  attempts=0, next_attempt_at=now, created_at=now))
+    reach = reach_of(user, unit)
+    if not reach.reached:
+        record_unreached(session, user=user, notice=notice, key=draft.key, title=draft.subject, body=draft.body_text,
+                         task_id=draft.task_id, unit_id=draft.unit_id, reach=reach, now=now)
 
 
 def enqueue_drafts(session, drafts: list[Draft], now: datetime, **_ignored) -> list[OutboxMessage]:

@@ -6,7 +6,9 @@ found / expected (overall problems included), problems with the wrong text, warn
 import sys
 import time
 
-from tests.corpus.score import score_all
+from tests.corpus.score import score_all, sweep
+
+SWEEP = 300
 
 
 def table(scores) -> str:
@@ -35,6 +37,12 @@ def main() -> int:
     scores = score_all()
     print(f"Transcript reader on the corpus ({len(scores)} documents, tests/corpus)")
     print(table(scores))
+    swept = sweep(SWEEP)
+    missed = [s for s in swept if not s.exact]
+    print(f"\nRandom generator combinations (not in the corpus): {SWEEP - len(missed)}/{SWEEP} exact, "
+          f"{sum(s.found for s in swept)}/{sum(s.expected for s in swept)} problems found")
+    for s in missed[:5]:
+        print(f"  {s.name}: " + "; ".join(s.notes)[:200])
     print(f"\n(ms per document is parse time only; whole report {time.perf_counter() - started:.1f} s)")
     return 0 if all(s.exact for s in scores) else 1
 

@@ -234,3 +234,29 @@ def generate() -> list[str]:
 
 if __name__ == "__main__":
     print(f"{len(generate())} documents written to {OUT}")
+
+
+LABEL_SETS = [("【工作亮点】", "【存在问题】", "【努力方向】"), ("一、主要成绩", "二、存在问题", "三、下一步要求"),
+              ("成绩：", "问题：", "要求："), ("【主要成效】", "【差距不足】", "【希望要求】")]
+E_MARKERS = ["存在问题：", "不足之处：", "差距和短板：", "但也存在一些问题：", "需要改进的地方："]
+
+
+def random_transcript(seed: int) -> tuple[str, dict]:
+    """One random combination (layout, marker, numbering, heading, label, extras, wrapping), not written
+    to disk: the corpus sweep reads hundreds of them to find combinations the committed corpus misses."""
+    rng = random.Random(1000 + seed)
+    doc = Doc(rng, rng.randint(2, 5), zero_unit=rng.random() < 0.2)
+    kind = rng.choice("abce")
+    marker, style, form, reported = (rng.choice(MARKERS), rng.choice(NUMBERING), rng.choice(HEADINGS),
+                                     rng.random() < 0.5)
+    if kind == "a":
+        lines = layout_a(doc, marker, style, form, reported, rng.choice(LABELS), rng.random() < 0.5)
+    elif kind == "b":
+        lines = layout_b(doc, marker, style, form, reported)
+    elif kind == "c":
+        lines = layout_c(doc, style, form, reported, rng.choice(LABEL_SETS))
+    else:
+        lines = layout_e(doc, rng.choice(E_MARKERS), form, reported)
+    text = "\n".join(lines) + "\n"
+    width = rng.choice([0, 0, 0, 13, 19, 23, 29, 37, 41])
+    return (hard_wrap(text, width) if width else text), doc.expected()

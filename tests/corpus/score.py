@@ -41,15 +41,18 @@ def _matches(text: str, want) -> bool:
 
 def score(document: Path, sidecar: Path) -> Score:
     expected = json.loads(sidecar.read_text(encoding="utf-8"))
+    return score_data(document.name, document.read_bytes(), expected)
+
+
+def score_data(name: str, data: bytes, expected: dict) -> Score:
     want_units = expected["units"]
     want_total = sum(len(u["problems"]) for u in want_units) + len(expected.get("overall", []))
-    data = document.read_bytes()
     started = time.perf_counter()
     try:
-        review = parse_document(data, document.name)
+        review = parse_document(data, name)
     except ParseError as error:
         ms = (time.perf_counter() - started) * 1000
-        return Score(document.name, False, 0, want_total, 0, 0, ms, [f"refused: {error}"[:120]])
+        return Score(name, False, 0, want_total, 0, 0, ms, [f"refused: {error}"[:120]])
     ms = (time.perf_counter() - started) * 1000
     notes, wrong = [], 0
     got_units = [u.unit for u in review.units]
@@ -75,8 +78,19 @@ def score(document: Path, sidecar: Path) -> Score:
             notes.append(f"overall: wrong text {text[:40]!r}")
     found = sum(len(u.problems) for u in review.units) + len(overall)
     warnings = sum(len(u.warnings) for u in review.units) + len(review.warnings)
-    return Score(document.name, not notes, found, want_total, wrong, warnings, ms, notes)
+    return Score(name, not notes, found, want_total, wrong, warnings, ms, notes)
 
 
 def score_all() -> list[Score]:
     return [score(document, sidecar) for document, sidecar in documents()]
+
+
+def sweep(count: int) -> list[Score]:
+    """Random generator combinations (see generate.random_transcript), scored like the corpus."""
+    from tests.corpus.generate import random_transcript
+
+    scores = []
+    for seed in range(count):
+        text, expected = random_transcript(seed)
+        scores.append(score_data(f"random-{seed}.txt", text.encode("utf-8"), expected))
+    return scores

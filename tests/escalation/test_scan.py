@@ -4,12 +4,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_user
+from jobs.tasks import scan_job
 from tests.escalation.conftest import at, received, run_tick
+from tests.factories import make_user
+from tracker.escalation import scan
+from tracker.mail.outbox import enqueue_email
 from tracker.models import Role, Task, TaskType
 from tracker.models.notify import Notice, OutboxMessage, OutboxStatus, SkippedNotice
-from tracker.mail.outbox import enqueue_email
-from tracker.escalation.scan import run_scan
 
 
 def _count(db, model, *where):
@@ -27,12 +28,21 @@ def test_second_tick_at_the_same_now_adds_nothing(app, db, people, smtp_server):
     assert (_count(db, OutboxMessage), _count(db, Notice), len(received(smtp_server))) == (rows, notices, mails)
 
 
-def test_rolled_back_escalation_leaves_no_outbox_row(app, db, people):
+def test_rolled_back_escalation_leaves_no_outbox_row(app, db, people, monkeypatch):
     task = people.task(db.session, deadline=date(2026, 3, 31))
     db.session.commit()
-    result = run_scan(db.session, now=at("2026-04-15T09:00"))
-    assert result.level_changes == 1 and _count(db, OutboxMessage) >= 1
-    db.session.rollback()
+    stored = []
+    original_store = scan._Step.store
+
+    def store_then_fail(step, now, today):
+        original_store(step, now, today)
+        stored.append((step.result.level_changes, _count(db, OutboxMessage)))
+        raise RuntimeError("the page fails after writing its notices")
+
+    monkeypatch.setattr(scan._Step, "store", store_then_fail)
+    with pytest.raises(RuntimeError):
+        scan_job(now=at("2026-04-15T09:00"))
+    assert stored and stored[0][0] == 1 and stored[0][1] >= 1  # the escalation was written, then rolled back
     assert _count(db, OutboxMessage) == 0 and _count(db, Notice) == 0 and _count(db, SkippedNotice) == 0
     db.session.refresh(task)
     assert task.escalation_level == 0 and task.notice_stage is None

@@ -3,9 +3,9 @@ import ast
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
+from jobs.tasks import scan_job
 from tests.factories import make_review, make_task, make_unit, make_user
 from tracker.models import Role
 from tracker.models.notify import OutboxMessage
@@ -22,7 +22,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_long_escalation_proposes_but_never_handles(app, db):
-    scan = pytest.importorskip("tracker.escalation.scan")
     session = db.session
     rules = dict(app.config["ESCALATION_RULES"])
     unit = make_unit(session, "青山镇")
@@ -38,8 +37,7 @@ def test_a_long_escalation_proposes_but_never_handles(app, db):
     day = date(2026, 3, 2)
     while day <= date(2026, 7, 31):  # four months, every day, twice a day
         for hour in (9, 15):
-            scan.run_scan(session, now=at_local(day, hour))
-            session.commit()
+            scan_job(now=at_local(day, hour))
         day += timedelta(days=1)
 
     def count(*where):

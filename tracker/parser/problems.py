@@ -1,9 +1,13 @@
 """A 点评 split into strengths, problems and expectations.
 
-The problems follow a marker ("但还存在以下问题：", "存在的主要问题是", ...) and are either an
-enumerated list (一是/1./（1）/第一，...), sentences separated by ；, or the single clause of
-"但也存在……的问题". Whatever follows the last problem is the expectations, so a numbered list of
-requirements after the problems ("希望…：一是…") is never counted: numbering restarts there.
+In order of trust: labelled parts (【存在问题】, "二、问题", a table's label cell; cues.find_labels); a
+known marker phrase ("但还存在以下问题：", "存在的主要问题是" …); a turn found from cues ("不足之处：",
+"但一些问题不容忽视：", "然而…不够…"; turns.py); with none of these, a numbered list whose items read as
+shortfalls (turns.infer_list). The problems are an enumerated list (一是/1./（1）/第一，/首先是 …), one
+paragraph each, sentences separated by ；/。, or the single clause of "但也存在……的问题". Whatever follows
+the last problem is the expectations, so a numbered list of requirements or causes after the problems
+("希望…：一是…", "究其原因，一是…") is never counted: numbering restarts there. SplitComment.how and
+by_sentence say how sure the split is (confidence.py turns them into warnings).
 """
 import re
 from dataclasses import dataclass
@@ -116,7 +120,7 @@ def split_comment(comment: str) -> SplitComment:
         return SplitComment(flatten(comment[:cut]), [], _expectations(comment, cut), False, "none")
     strengths = flatten(comment[:marker.start]).rstrip(_TRAILING_SEPARATORS)
     items, end = read_problems(comment, marker)
-    end = _read_additions(comment, end, items)
+    end = _read_additions(comment, end, items) if items else end
     how = {None: "marker", "turn": "cue", "clause": "clause"}[marker.cue]
     by_sentence = marker.clause is None and _by_sentence(comment, marker.end, end)
     return SplitComment(strengths, items, _expectations(comment, end), True, how, by_sentence and len(items) > 1)

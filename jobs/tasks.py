@@ -31,9 +31,11 @@ def scan_job(now: datetime | None = None, holder: str = "tick") -> ScanResult:
         page, after_id = _in_transaction(lambda: scanner.page(after_id))
         total.merge(page)
     total.merge(_in_transaction(scanner.units))
-    if total.notices or total.level_changes or total.units:
-        log.info("扫描完成：检查%d项，通知%d条，升级%d项，跳过%d条", total.checked, total.notices,
-                 total.level_changes, total.skipped)
+    # One line per run, quiet or not: an operator sees from the log alone that the scan runs (issue 12).
+    log.info("扫描完成：检查%d项，通知%d条，升级%d项，跳过%d条", total.checked, total.notices,
+             total.level_changes, total.skipped,
+             extra={"job": "scan", "checked": total.checked, "notices": total.notices,
+                    "level_changes": total.level_changes, "units": total.units, "skipped": total.skipped})
     return total
 
 
@@ -66,6 +68,9 @@ def delivery_job(now: datetime | None = None, worker: str = "tick", batches: int
         total.errors.extend(result.errors)
         if result.claimed == 0 or result.sent == 0:
             break
+    log.info("投递完成：取出%d封，发送%d封，待重试%d封，失败%d封", total.claimed, total.sent, total.retried,
+             total.failed, extra={"job": "deliver", "claimed": total.claimed, "sent": total.sent,
+                                  "retried": total.retried, "failed": total.failed})
     return total
 
 

@@ -303,7 +303,7 @@ def _failed(session, row, error: str, *, permanent: bool, now, max_attempts, bas
         values["status"] = OutboxStatus.FAILED
     else:
         values.update(status=OutboxStatus.PENDING, next_attempt_at=now + backoff(attempts, base))
-    key = row.key
+    key, what = row.key, "机器人消息" if row.channel == Channel.ROBOT else "邮件"
     done = session.execute(update(OutboxMessage).where(
         OutboxMessage.id == row.id, OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING,
     ).values(**values).execution_options(synchronize_session=False)).rowcount
@@ -317,7 +317,7 @@ def _failed(session, row, error: str, *, permanent: bool, now, max_attempts, bas
     else:
         result.retried += 1
     result.errors.append((key, values["last_error"]))
-    log.warning("邮件 %s 发送失败（第%d次）：%s", key, attempts, values["last_error"])
+    log.warning("%s %s 发送失败（第%d次）：%s", what, key, attempts, values["last_error"])
 
 
 def sender_address(sender) -> str:

@@ -8,7 +8,7 @@ break; the parts of a comment are rebuilt without newlines later, so that does n
 import re
 
 from .cues import is_label_line
-from .loose import loose_heading
+from .loose import loose_heading, unit_line
 from .patterns import COMMENT_START_RE, OPENERS, SEPARATOR_RE, enumerator_at, ends_sentence, is_boundary
 
 # The characters str.strip() leaves but that never carry meaning at a line's ends.
@@ -66,6 +66,9 @@ def _continues(previous: str, line: str, is_heading) -> bool:
         return True
     if is_label_line(previous):
         return False
+    named = unit_line(previous) if len(previous) <= 30 else None
+    if named is not None and line.startswith(named[1][:max(2, len(named[1]) - 2)]):
+        return False  # "一、青山镇" then "青山镇党委坚持…": a unit's name over its 点评
     if ends_sentence(previous) or SEPARATOR_RE.match(previous) or is_heading(previous) \
             or COMMENT_START_RE.fullmatch(previous):  # a bare "点评" label line
         return False

@@ -57,7 +57,7 @@ def parse_text(text: str) -> ParsedReview:
             expectations=split.expectations,
             comment=comment,
             warnings=unit_warnings(heading.unit, split, heading.loose, number in loose_match)
-            + ([warning("comment_guessed", f"{heading.unit}：没有“点评：”字样，把※※※之后的文字当作点评，请核对")]
+            + ([warning("comment_guessed", f"{heading.unit}：没有“点评：”字样，按位置把标题（或※※※）之后的文字当作点评，请核对")]
                if number in unlabelled else []),
             source_paragraphs=[{"index": i, "text": paragraphs[i]} for i in range(section.comment_at, section.end)],
         ))

@@ -126,10 +126,10 @@ def _structural_loose(paragraphs: list[str], index: int) -> Heading | None:
         if named is not None:
             named.line = paragraph
             return named
-    if following and COMMENT_START_RE.match(following[0]):
-        named = unit_line(paragraph)  # "1.青山镇（党委书记李华）" or "【青山镇】" then "点评："
-        if named is not None:
-            return Heading(*named, trailing="", loose=True)
+    named = unit_line(paragraph)  # "1.青山镇（党委书记李华）" or "【青山镇】" then "点评：" or "青山镇…"
+    if named is not None and following and (COMMENT_START_RE.match(following[0]) or (
+            following[0].startswith(named[1][:max(2, len(named[1]) - 2)]) and len(following[0]) > 30)):
+        return Heading(*named, trailing="", loose=True)
     found = loose_heading(paragraph)
     if found is None:
         return None

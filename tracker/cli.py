@@ -5,25 +5,13 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from tracker.extensions import db
 from tracker.models import Role, TaskType, Unit
 from tracker.models.types import utcnow
 from tracker.parser import ParseError, parse_document, read_document
 from tracker.settings import settings
-
-
-def _create_app():
-    from config import config_from_env
-    from tracker import create_app
-
-    return create_app(config_from_env())
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
-def main():
-    """整改督办台账 管理命令"""
 
 
 @click.command("parse")
@@ -135,4 +123,4 @@ def seed_demo_command():
 
 COMMANDS = [parse_command, import_command, create_user_command, seed_demo_command]
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["COMMANDS"]

@@ -1,5 +1,4 @@
 """Changes to a task other than its status: deadline, owner, plan, progress, extensions."""
-import copy
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -17,17 +16,10 @@ from tracker.models import (
 )
 from tracker.services import audit, workflow
 from tracker.services.access import can_work_on_task
+# set_deadline and its helpers live in deadlines.py (the workflow needs them too); callers keep tasks.X
+from tracker.services.deadlines import check_deadline, require_org, set_deadline, snapshot_policy  # noqa: F401
 from tracker.services.errors import DomainError, PermissionDenied
-from tracker.timeutil import cn_date, local_date
-
-
-def snapshot_policy(rules: dict) -> dict:
-    return copy.deepcopy(dict(rules))
-
-
-def _require_org(actor: User | None) -> None:
-    if actor is not None and actor.role != Role.ORG_DEPT:
-        raise PermissionDenied("仅县委组织部可以执行此操作")
+from tracker.timeutil import cn_date
 
 
 def _require_worker(actor: User, task: Task) -> None:
@@ -35,40 +27,8 @@ def _require_worker(actor: User, task: Task) -> None:
         raise PermissionDenied("无权操作该整改任务")
 
 
-def check_deadline(deadline: date | None, task_type: str, *, now: datetime, tz: str | None = None) -> None:
-    if task_type == TaskType.ONGOING:
-        return
-    if deadline is None:
-        raise DomainError(f"“{task_type}”任务必须设置整改时限")
-    today = local_date(now, tz)
-    if deadline < today:
-        raise DomainError(f"整改时限{cn_date(deadline)}早于今天（{cn_date(today)}），请重新选择")
-
-
-def set_deadline(session, task: Task, deadline: date | None, *, actor: User | None, now: datetime,
-                 rules: dict, reason: str = "", tz: str | None = None, new_cycle: bool = False) -> bool:
-    """Sets the 整改时限 and records the rules it runs under. Past dates are refused."""
-    _require_org(actor)
-    if task.is_closed:
-        raise DomainError("任务已销号，不能修改整改时限")
-    check_deadline(deadline, task.task_type, now=now, tz=tz)
-    changed = audit.change(session, actor=actor, now=now, entity=task, field="deadline", value=deadline,
-                           note=reason)
-    if changed or task.policy is None:
-        task.policy = snapshot_policy(rules)
-    if changed and new_cycle:
-        audit.change(session, actor=actor, now=now, entity=task, field="reminder_cycle",
-                     value=task.reminder_cycle + 1, note=reason)
-    if changed and (new_cycle or task.cycle_started_on is None):
-        # Milestones dated before this day belong to an earlier cycle (or to no deadline at all): the
-        # scan records them as skipped and never catches up on them.
-        task.cycle_started_on = local_date(now, tz)
-    task.next_check_at = now
-    return changed
-
-
 def set_owner(session, task: Task, owner: User, *, actor: User, now: datetime, reason: str = "") -> bool:
-    _require_org(actor)
+    require_org(actor)
     if not owner.active:
         raise DomainError("该账号已停用，不能作为责任人")
     if task.is_overall:
@@ -147,7 +107,7 @@ def request_extension(session, task: Task, *, actor: User, now: datetime, new_de
 def decide_extension(session, request: ExtensionRequest, *, actor: User, now: datetime, approve: bool,
                      reason: str, rules: dict, tz: str | None = None) -> ExtensionRequest:
     """An approved 延期 moves the deadline and starts a new reminder cycle; a refusal needs a reason."""
-    _require_org(actor)
+    require_org(actor)
     reason = (reason or "").strip()
     if request.status != ExtensionStatus.REQUESTED:
         raise DomainError(f"该延期申请已{request.status}")

@@ -15,7 +15,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.enums import PASSING_ASSESSMENTS
-from tracker.services import audit
+from tracker.services import audit, deadlines
 from tracker.services.access import can_work_on_task
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.timeutil import cn_date, local_date
@@ -84,6 +84,9 @@ def apply(session, task: Task, action: str, *, actor: User | None, now: datetime
     if transition.target == S.CLOSED:
         task.closed_at = now
         task.next_check_at = None  # 销号 stops every notice
+        from tracker.proposals.service import resolve_closed  # proposals import services, not the reverse
+
+        resolve_closed(session, task, now)  # a 约谈/通报 proposal whose tasks are all 销号 is 已整改
     else:
         task.closed_at = None
         # Let the scanner look at the task again (it parks 待销号审核 tasks until they come back).
@@ -92,9 +95,7 @@ def apply(session, task: Task, action: str, *, actor: User | None, now: datetime
         start_second_round(session, task, actor=actor, now=now, reason=reason)
         audit.change(session, actor=actor, now=now, entity=task, field="assessment", value=None, note=reason)
     if action in RESTARTS and new_deadline is not None:
-        from tracker.services import tasks  # tasks imports this module
-
-        tasks.set_deadline(session, task, new_deadline, actor=actor, now=now, rules=_rules(rules, task), tz=tz,
+        deadlines.set_deadline(session, task, new_deadline, actor=actor, now=now, rules=_rules(rules, task), tz=tz,
                            reason=f"{transition.label}：{reason}", new_cycle=True)
     return task
 

@@ -21,7 +21,7 @@ _NAME = r"[^\s，,。；;：:、（）()]{1,12}?"
 UNIT_HEADING_RE = re.compile(
     rf"^\s*(?P<enum>{_ENUMERATOR})?\s*(?:{_LEAD_IN}\s*)?(?:由|有请|请)?\s*"
     rf"(?P<unit>[^\s，,。；;：:、]+?)(?P<title>{_TITLE}){_POST}"
-    rf"(?P<name>{_NAME})同志\s*(?:[（(](?P<role>[^）)]{{1,20}})[）)])?\s*(?:作|进行|来)?述职(?:报告)?"
+    rf"(?P<name>{_NAME})同志\s*(?:[（(](?P<role>[^）)]{{1,20}})[）)])?\s*(?:作|进行|来)?述职(?:报告|发言)?"
     rf"(?P<rest>.*)$"
 )
 # What may follow "述职" on a heading line: nothing, a note in brackets, or the start of the comment.

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import PurePath
 
 from .model import UnreadableDocumentError
-from .tables import header_table_lines, label_row_lines, unique_cells
+from .tables import header_table_lines, label_row_lines, unique_cells, vertical_table_lines
 
 SUPPORTED_EXTENSIONS = (".txt", ".docx")
 ACCEPTED = "请上传 .txt（UTF-8 或 GB18030/GBK 编码）或 .docx（Word 2007 及以上）文件" \
@@ -212,7 +212,7 @@ def _collect(container, lines: list[str]) -> None:
 
     for block in container.iter_inner_content():
         if isinstance(block, Table):
-            by_row = header_table_lines(block)
+            by_row = header_table_lines(block) or vertical_table_lines(block)
             if by_row is not None:
                 lines.extend(by_row)
                 continue

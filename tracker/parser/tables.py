@@ -77,3 +77,25 @@ def label_row_lines(cells) -> list[str] | None:
     if kind not in _PART_KINDS:
         return None
     return [f"【{label}】"] + _paragraphs(cells[1])
+
+
+def vertical_table_lines(table) -> list[str] | None:
+    """A table per unit with one label | value row each (单位 | 青山镇, 述职人 | 李华, 存在问题 | …)."""
+    rows = [unique_cells(row) for row in table.rows]
+    if len(rows) < 2 or any(len(cells) != 2 for cells in rows):
+        return None
+    labels = [cells[0].text.strip().replace(" ", "").rstrip("：:") for cells in rows]
+    unit_at = next((i for i, label in enumerate(labels) if _UNIT_COLUMN.match(label)), None)
+    if unit_at is None or not any(label_kind(label) in ("problems",) for label in labels if len(label) <= 8):
+        return None
+    value = {key: next((rows[i][1].text.strip() for i, label in enumerate(labels) if regex.match(label)), "")
+             for key, regex in (("name", _NAME_COLUMN), ("title", _TITLE_COLUMN))}
+    who = f"{value['title']}{value['name']}同志" if value["name"] else ""
+    lines = [f"请{rows[unit_at][1].text.strip()}{who}述职。", "点评："]
+    for label, cells in zip(labels, rows):
+        if _COMMENT_COLUMN.match(label):
+            lines.extend(_paragraphs(cells[1]))
+        elif len(label) <= 8 and label_kind(label) in _PART_KINDS:
+            lines.append(f"【{_PART_KINDS[label_kind(label)]}】")
+            lines.extend(_paragraphs(cells[1]))
+    return lines

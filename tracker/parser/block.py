@@ -75,9 +75,14 @@ def _match_lead(text: str, sections, pending, taken, seen: int):
         for n in free:
             if sections[n].heading.unit == name:
                 return n, body[match.end():].lstrip(), False
-        for n in free:
+        for n in free:  # "李华同志：" names the secretary
+            person = sections[n].heading.name
+            if person and name in (person, person + "同志", person + "书记"):
+                return n, body[match.end():].lstrip(), False
+        for n in free:  # "教育局：", "青山：": part of the unit's name
             unit = sections[n].heading.unit
-            if len(unit) >= 2 and (name.endswith(unit) or unit.endswith(name) and len(name) >= 2):
+            if len(unit) >= 2 and len(name) >= 2 and (name.endswith(unit) or unit.endswith(name)
+                                                       or unit.startswith(name)):
                 return n, body[match.end():].lstrip(), True
     for n in free:  # "县教育局党建工作扎实，…": the name opens the first sentence
         unit = sections[n].heading.unit

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .cues import CONTRAST_RE, NEGATIVE_RE, NOT_PROBLEMS_RE, SHORTFALL_RE, negative
-from .patterns import enumerator_at, is_boundary
+from .patterns import STRONG_EXPECTATION_RE, enumerator_at, is_boundary
 
 _SENTENCE_BREAK = "。！!？?；;\n"
 _AFTER_NOUN = "".join(f"(?<={noun})" if not i else f"|(?<={noun})" for i, noun in enumerate(
@@ -60,8 +60,9 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
             contrast = index
             break
     turn_start = contrast if contrast is not None else clause_start
-    if NOT_PROBLEMS_RE.search(text[turn_start:lead_end if lead_end is not None else end]):
-        return None
+    if NOT_PROBLEMS_RE.search(text[turn_start:lead_end if lead_end is not None else end]) \
+            or STRONG_EXPECTATION_RE.match(_strip_connector(text[turn_start:end])):
+        return None  # causes or measures, or "希望…在以下方面加强：": not problems
     if lead_end is not None:
         body = text[turn_start:lead_end].rstrip("：: ")
         if len(text[clause_start:lead_end]) > 40 or (contrast is None and not _GENERIC_RE.match(body)):

@@ -95,13 +95,17 @@ def find_marker(text: str, require_list: bool = False) -> Marker | None:
     strong = sorted((m for s, m in candidates if s), key=lambda m: (m.start, m.clause is not None))
     if strong:
         return strong[0]
+    # A turn found from cues (a contrast, or a lead into a list) beats a bare phrase such as "存在的突出问题"
+    # that may well sit in the strengths ("着力解决存在的突出问题，…").
     weak = [m for _, m in candidates]
     for turn in cue_markers(text):
         follows = _FILLER_RE.match(text, turn.end).end()
         first = enumerator_at(text, follows)
         if require_list and (turn.clause or first is None or first.number != 1):
             continue
-        weak.append(Marker(turn.start, turn.end, cue="clause" if turn.clause else "turn"))
+        if not turn.clause:
+            return Marker(turn.start, turn.end, cue="turn")
+        weak.append(Marker(turn.start, turn.end, cue="clause"))
         break
     return min(weak, key=lambda m: (m.start, m.cue is not None), default=None)
 

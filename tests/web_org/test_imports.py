@@ -13,7 +13,7 @@ from tracker.models import AuditEvent, Comment, Review, Role, Task, Unit, User
 from tracker.models.types import utcnow
 
 TRANSCRIPT = f"""同志们：
-今天召开2026年度全县党组织书记抓基层党建工作述职评议会议。
+今天（2026年1月20日）召开2026年度全县党组织书记抓基层党建工作述职评议会议。
 一、首先请青山镇党委书记张三同志述职。
 ※※※※※※
 点评：青山镇党建工作扎实。但还存在以下问题：一是{SCRIPT}台账管理不规范。二是党员教育管理不到位，组织生活不经常。
@@ -114,7 +114,7 @@ def test_split_merge_defaults_and_mapping(org_client, db, app):
     html = client.get(f"/imports/{token}").get_data(as_text=True)
     assert f'<option value="{existing.id}" selected>青山镇' in html  # same-named unit preselected
     html = submit(client, token, html, "split:s0-p1").get_data(as_text=True)
-    assert "党员教育管理不到位，组织生活不经常。" not in html
+    assert 'name="s0-p1-text" rows="3">党员教育管理不到位，组织生活不经常。' not in html
     assert ">党员教育管理不到位，</textarea>" in html and ">组织生活不经常。</textarea>" in html
     html = submit(client, token, html, "merge:s1-p1").get_data(as_text=True)
     assert ">村集体经济薄弱。软弱涣散村整顿不力。</textarea>" in html
@@ -122,7 +122,10 @@ def test_split_merge_defaults_and_mapping(org_client, db, app):
     assert response.status_code == 400 and "之前没有可合并的问题" in response.get_data(as_text=True)
     html = submit(client, token, html, "defaults", default_type="长期坚持").get_data(as_text=True)
     assert html.count('<option value="长期坚持" selected>') == 4 + 1  # 4 problems + the default select
+    # 青山镇 exists but has no secretary: 张三 becomes one only when the user says so
     response = submit(client, token, html, "confirm")
+    assert response.status_code == 400 and "请选择由谁负责" in response.get_data(as_text=True)
+    response = submit(client, token, html, "confirm", **{"s0-owner": "new"})
     assert response.status_code == 302
     db.session.expire_all()
     tasks = db.session.scalars(select(Task).order_by(Task.ledger_position)).all()
@@ -202,7 +205,10 @@ def test_docx_and_shared_sample(org_client, db, app, sample_path):
     token = token_of(upload(org_client, sample_path.read_bytes(), sample_path.name))
     html = org_client.get(f"/imports/{token}").get_data(as_text=True)
     assert "识别到 14 个单位的点评" in html and "全县共性问题 3 个" in html
+    assert "文档写明是2021年度，但没有写会议日期" in html and 'id="held_on" name="held_on" value=""' in html
     response = submit(org_client, token, html, "confirm")
+    assert response.status_code == 400 and "请填写会议日期" in response.get_data(as_text=True)
+    response = submit(org_client, token, html, "confirm", held_on="2022-01-20")
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Task)) == 31

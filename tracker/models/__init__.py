@@ -11,12 +11,12 @@ from tracker.models.enums import (
     UpdateKind,
 )
 from tracker.models.org import Unit, User
-from tracker.models.review import Comment, Review
+from tracker.models.review import Comment, Review, ReviewKind
 from tracker.models.task import Evidence, ExtensionRequest, ProgressUpdate, Task
 
 __all__ = [
     "Assessment", "AuditEvent", "Comment", "EscalationLevel", "Evidence", "ExtensionRequest",
-    "ExtensionStatus", "ProgressUpdate", "Review", "Role", "Task", "TaskStatus", "TaskType",
+    "ExtensionStatus", "ProgressUpdate", "Review", "ReviewKind", "Role", "Task", "TaskStatus", "TaskType",
     "Unit", "UnitKind", "UpdateKind", "User",
 ]
 

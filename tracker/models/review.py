@@ -7,16 +7,29 @@ from tracker.extensions import db
 from tracker.models.types import UTCDateTime, utcnow
 
 
+class ReviewKind:
+    """Where a review's problems came from: a 述职评议 transcript, or a 问题清单 workbook of 巡察/审计/其他."""
+
+    APPRAISAL = "述职评议"
+    INSPECTION = "巡察"
+    AUDIT = "审计"
+    OTHER = "其他"
+    FROM_WORKBOOK = (INSPECTION, AUDIT, OTHER)
+    ALL = (APPRAISAL, *FROM_WORKBOOK)
+
+
 class Review(db.Model):
-    """述职评议会议: one meeting, imported from its transcript."""
+    """述职评议会议 imported from its transcript, or a 问题清单 (巡察/审计/其他) imported from a workbook."""
 
     __tablename__ = "review"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default=ReviewKind.APPRAISAL, server_default=ReviewKind.APPRAISAL)
     held_on: Mapped[date] = mapped_column(Date, index=True)
     source_filename: Mapped[str] = mapped_column(String(255))
-    # sha256 of the decoded, normalised text: the same transcript in another encoding is the same review.
+    # sha256 of the decoded, normalised text (the same transcript in another encoding is the same review), or of
+    # a workbook's bytes.
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tracker.models import TaskType, UnitKind
-from tracker.services.errors import DomainError
+from tracker.models import ReviewKind, TaskType, UnitKind
+from tracker.services.import_actions import (NEW_UNIT, OVERALL, find_meeting_date, new_problem, owner_error,
+                                             problem_lists, refresh_owner)
+from tracker.services.importer import OWNER_CURRENT, OWNER_NEW, OWNER_NONE
 from tracker.timeutil import cn_date
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 STALE_SECONDS = 2 * 24 * 3600
-NEW_UNIT = "new"
-OVERALL = "o"
-# Where a problem may be cut: sentence ends first, else clause breaks.
-_SPLIT_MARKS = ("。；;！!？?", "，,、")
+__all__ = ["NEW_UNIT", "OVERALL", "PendingUpload", "problem_lists"]
 
 
 @dataclass
@@ -93,105 +92,73 @@ def purge_stale(upload_dir: str, max_age: int = STALE_SECONDS) -> None:
 # --- the preview state ---------------------------------------------------------------------------
 
 def _problem(text: str, task_type: str, deadline: date | None) -> dict:
-    return {"text": text, "task_type": task_type, "deadline": deadline.isoformat() if deadline else ""}
+    return new_problem(text, task_type, deadline.isoformat() if deadline else "")
 
 
-def initial_state(parsed, *, units_by_name: dict[str, int], held_on: date, default_type: str,
-                  default_deadline: date) -> dict:
-    """The preview as first shown: each section mapped to the same-named unit if one exists."""
+def initial_state(parsed, *, units_by_name: dict[str, int], secretaries: dict[int, tuple[int, str]], today: date,
+                  lines: list[str], default_type: str, default_deadline: date) -> dict:
+    """The preview as first shown: each section mapped to the same-named unit if one exists, the meeting date
+    read from the first lines when they hold one (never today by default)."""
     from tracker.services.importer import is_anonymised
 
     deadline = None if default_type == TaskType.ONGOING else default_deadline
     sections = []
     for unit in parsed.units:
         known = None if is_anonymised(unit.unit) else units_by_name.get(unit.unit)
-        sections.append({
+        section = {
             "unit_name": unit.unit, "unit_kind": unit.unit_kind, "mapping": str(known) if known else NEW_UNIT,
             "secretary": unit.secretary, "secretary_title": unit.secretary_title, "strengths": unit.strengths,
             "expectations": unit.expectations, "comment": unit.comment, "heading": unit.heading,
             "problems": [_problem(p.text, default_type, deadline) for p in unit.problems],
-        })
+            "warnings": [dict(w) for w in getattr(unit, "warnings", []) or []],
+            "source": [dict(p) for p in getattr(unit, "source_paragraphs", []) or []],
+        }
+        refresh_owner(section, secretaries)
+        sections.append(section)
+    year = getattr(parsed, "year", None)
+    held_on = find_meeting_date([parsed.title or ""] + lines, today=today)
+    title = parsed.title or (f"{year}年度党组织书记抓基层党建工作述职评议会议" if year else "党组织书记抓基层党建工作述职评议会议")
     return {
-        "title": parsed.title or f"{held_on.year}年度党组织书记抓基层党建工作述职评议会议",
-        "held_on": held_on.isoformat(), "default_type": default_type,
-        "default_deadline": default_deadline.isoformat(), "sections": sections,
+        "source_kind": "transcript", "stage": "preview", "review_kind": ReviewKind.APPRAISAL,
+        "title": title, "held_on": held_on.isoformat() if held_on else "",
+        "held_on_note": (f"会议日期取自文档：{cn_date(held_on)}" if held_on else
+                         f"文档写明是{year}年度，但没有写会议日期，请填写" if year else "文档中没有会议日期，请填写"),
+        "default_type": default_type, "default_deadline": default_deadline.isoformat(), "sections": sections,
         "overall": [_problem(p.text, default_type, deadline) for p in parsed.overall_problems],
         "warnings": list(getattr(parsed, "warnings", []) or []),
+        "unplaced": [dict(p) for p in getattr(parsed, "unplaced", []) or []], "assigned": {}, "bad_rows": [],
     }
 
 
-def problem_lists(state: dict) -> list[tuple[str, list[dict]]]:
-    """(section key, problems): "0", "1", … for the units, "o" for the county-wide problems."""
-    return [(str(i), s["problems"]) for i, s in enumerate(state["sections"])] + [(OVERALL, state["overall"])]
-
-
-def update_from_form(state: dict, form) -> None:
-    """Copies the submitted fields into the state; fields missing from the form keep their value."""
-    for key in ("title", "held_on", "default_type", "default_deadline"):
+def update_from_form(state: dict, form, *, secretaries: dict[int, tuple[int, str]]) -> None:
+    """Copies the submitted fields into the state; fields missing from the form keep their value. A section
+    whose unit or secretary changed gets its owner chosen again by the rule (refresh_owner)."""
+    for key in ("title", "held_on", "default_type", "default_deadline", "review_kind"):
         if key in form:
             state[key] = form.get(key, "").strip()
     for index, section in enumerate(state["sections"]):
+        before = (section.get("mapping"), section.get("secretary"))
         for key, field in (("mapping", "unit"), ("unit_name", "name"), ("secretary", "secretary")):
             name = f"s{index}-{field}"
             if name in form:
                 section[key] = form.get(name, "").strip()
+        if (section.get("mapping"), section.get("secretary")) != before:
+            refresh_owner(section, secretaries)
+        elif f"s{index}-owner" in form:
+            section["owner"] = form.get(f"s{index}-owner", "")
     for key, problems in problem_lists(state):
         for p_index, problem in enumerate(problems):
             prefix = f"s{key}-p{p_index}-"
-            if prefix + "text" in form:
-                problem["text"] = form.get(prefix + "text", "").strip()
-            if prefix + "type" in form:
-                problem["task_type"] = form.get(prefix + "type", "")
-            if prefix + "deadline" in form:
-                problem["deadline"] = form.get(prefix + "deadline", "").strip()
-
-
-def _locate(state: dict, ref: str) -> tuple[list[dict], int]:
-    match = re.fullmatch(r"s(\d+|o)-p(\d+)", ref or "")
-    if not match:
-        raise DomainError("无法识别要操作的问题")
-    problems = dict(problem_lists(state)).get(match.group(1))
-    index = int(match.group(2))
-    if problems is None or index >= len(problems):
-        raise DomainError("要操作的问题不存在，请刷新预览")
-    return problems, index
-
-
-def split_problem(state: dict, ref: str) -> None:
-    """Splits a problem at the line break the user typed, else at the sentence (or clause) end nearest its middle."""
-    problems, index = _locate(state, ref)
-    text = problems[index]["text"].strip()
-    if "\n" in text:
-        cut = text.index("\n")
-    else:
-        marks = []
-        for kind in _SPLIT_MARKS:
-            marks = marks or [i + 1 for i, ch in enumerate(text[:-1]) if ch in kind]
-        if not marks:
-            raise DomainError("这条问题只有一句话，无法拆分：请在要拆分的位置换行后再点“拆分”")
-        cut = min(marks, key=lambda i: abs(i - len(text) / 2))
-    first, second = text[:cut].strip(), text[cut:].strip()
-    if not first or not second:
-        raise DomainError("拆分后两部分都不能为空")
-    problems[index] = {**problems[index], "text": first}
-    problems.insert(index + 1, {**problems[index], "text": second})
-
-
-def merge_with_previous(state: dict, ref: str) -> None:
-    problems, index = _locate(state, ref)
-    if index == 0:
-        raise DomainError("第一条问题之前没有可合并的问题")
-    previous = problems[index - 1]
-    previous["text"] = previous["text"].rstrip() + problems[index]["text"].lstrip()
-    del problems[index]
-
-
-def apply_defaults(state: dict) -> None:
-    task_type = state.get("default_type") or TaskType.TIME_LIMITED
-    deadline = "" if task_type == TaskType.ONGOING else state.get("default_deadline", "")
-    for _, problems in problem_lists(state):
-        for problem in problems:
-            problem["task_type"], problem["deadline"] = task_type, deadline
+            for attr, field in (("text", "text"), ("task_type", "type"), ("deadline", "deadline")):
+                if prefix + field in form:
+                    problem[attr] = form.get(prefix + field, "").strip() if attr != "task_type" else form.get(prefix + field, "")
+    for number, bad in enumerate(state.get("bad_rows", [])):
+        prefix = f"bad{number}-"
+        if prefix + "shown" in form:
+            bad["excluded"] = prefix + "exclude" in form
+        for attr in ("unit", "problem", "deadline"):
+            if prefix + attr in form:
+                bad[attr] = form.get(prefix + attr, "").strip()
 
 
 def _parse_date(value: str) -> date | None:
@@ -205,12 +172,15 @@ def validate(state: dict, *, today: date, unit_ids: set[int]) -> dict[str, str]:
     """Field name → message, for every field that would make the import fail."""
     errors: dict[str, str] = {}
     if not state.get("title", "").strip():
-        errors["title"] = "请填写会议名称"
+        errors["title"] = "请填写会议名称" if state.get("source_kind") != "workbook" else "请填写问题清单名称"
+    if state.get("review_kind", ReviewKind.APPRAISAL) not in ReviewKind.ALL:
+        errors["review_kind"] = "请选择类别：巡察、审计或其他"
     held_on = _parse_date(state.get("held_on", ""))
     if held_on is None:
-        errors["held_on"] = "请填写会议日期（年-月-日）"
+        label = "反馈日期" if state.get("source_kind") == "workbook" else "会议日期"
+        errors["held_on"] = f"请填写{label}（年-月-日）：文档中没有找到，不会默认为今天"
     elif held_on > today:
-        errors["held_on"] = "会议日期不能晚于今天"
+        errors["held_on"] = "日期不能晚于今天"
     for index, section in enumerate(state["sections"]):
         mapping = section.get("mapping", NEW_UNIT)
         if mapping == NEW_UNIT:
@@ -218,6 +188,9 @@ def validate(state: dict, *, today: date, unit_ids: set[int]) -> dict[str, str]:
                 errors[f"s{index}-name"] = "请填写新建单位的名称"
         elif not mapping.isdigit() or int(mapping) not in unit_ids:
             errors[f"s{index}-unit"] = "请选择一个责任单位"
+        message = owner_error(section)
+        if message:
+            errors[f"s{index}-owner"] = message
     for key, problems in problem_lists(state):
         for p_index, problem in enumerate(problems):
             prefix = f"s{key}-p{p_index}-"
@@ -231,31 +204,39 @@ def validate(state: dict, *, today: date, unit_ids: set[int]) -> dict[str, str]:
                     errors[prefix + "deadline"] = "请填写整改时限"
                 elif deadline < today:
                     errors[prefix + "deadline"] = f"整改时限{cn_date(deadline)}早于今天"
-    if not state["sections"] and not state["overall"]:
-        errors["document"] = "文档中没有可导入的点评或问题"
+    for number, bad in enumerate(state.get("bad_rows", [])):
+        if not bad.get("excluded"):
+            errors[f"bad{number}"] = (f"第{bad['row']}行：{bad['reason']}。请改正后点“改正并加入”，"
+                                      "或勾选“不导入此行”")
+    if not any(problems for _, problems in problem_lists(state)):
+        errors["document"] = "没有可导入的问题"
     return errors
 
 
-def to_plan(state: dict, *, text: str, filename: str):
+def to_plan(state: dict, *, content_hash: str, filename: str):
     """The ImportPlan for importer.apply_plan; call validate() first."""
-    from tracker.services.importer import ImportPlan, PlannedProblem, PlannedUnit, content_hash
+    from tracker.services.importer import ImportPlan, PlannedProblem, PlannedUnit
 
     def problems(items):
         return [PlannedProblem(text=p["text"].strip(), task_type=p["task_type"],
-                               deadline=None if p["task_type"] == TaskType.ONGOING else _parse_date(p["deadline"]))
+                               deadline=None if p["task_type"] == TaskType.ONGOING else _parse_date(p["deadline"]),
+                               measures=p.get("measures", ""), responsible_person=p.get("person", ""))
                 for p in items]
 
     units = []
     for section in state["sections"]:
         mapping = section.get("mapping", NEW_UNIT)
         kind = section.get("unit_kind") if section.get("unit_kind") in set(UnitKind) else UnitKind.OTHER
+        owner = section.get("owner") if section.get("owner") in (OWNER_CURRENT, OWNER_NEW, OWNER_NONE) else OWNER_NONE
         units.append(PlannedUnit(
             unit_name=section.get("unit_name", "").strip(), unit_kind=kind,
             secretary=section.get("secretary", ""), secretary_title=section.get("secretary_title", ""),
             strengths=section.get("strengths", ""), expectations=section.get("expectations", ""),
             comment=section.get("comment", ""), heading=section.get("heading", ""),
             existing_unit_id=int(mapping) if mapping.isdigit() else None, problems=problems(section["problems"]),
+            owner=owner, owner_id=section.get("current_id") if owner == OWNER_CURRENT else None,
         ))
     return ImportPlan(title=state["title"].strip(), held_on=date.fromisoformat(state["held_on"]),
-                      source_filename=filename, content_hash=content_hash(text), units=units,
-                      overall_problems=problems(state["overall"]))
+                      source_filename=filename, content_hash=content_hash, units=units,
+                      overall_problems=problems(state["overall"]),
+                      kind=state.get("review_kind") or ReviewKind.APPRAISAL)

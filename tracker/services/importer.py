@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from tracker.models import Comment, Review, Role, Task, TaskStatus, TaskType, Unit, UnitKind, User
+from tracker.models import Comment, Review, ReviewKind, Role, Task, TaskStatus, TaskType, Unit, UnitKind, User
 from tracker.parser import ParsedReview
 from tracker.services import audit
 from tracker.services.errors import DomainError
@@ -28,11 +28,28 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
+def file_hash(data: bytes) -> str:
+    """A workbook is recognised by its bytes: the same file uploaded twice is the same 问题清单."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# How the preview chose a section's owner. AUTO (the CLI and the demo): the named secretary of the unit, else
+# a new one when the name is real, else the unit's current secretary.
+OWNER_AUTO, OWNER_CURRENT, OWNER_NEW, OWNER_NONE = "auto", "current", "new", "none"
+
+
+def current_secretary(session, unit_id: int) -> User | None:
+    return session.scalar(select(User).where(User.role == Role.SECRETARY, User.unit_id == unit_id,
+                                             User.active.is_(True)).order_by(User.id.desc()).limit(1))
+
+
 @dataclass
 class PlannedProblem:
     text: str
     task_type: str
     deadline: date | None
+    measures: str = ""
+    responsible_person: str = ""
 
 
 @dataclass
@@ -46,6 +63,8 @@ class PlannedUnit:
     comment: str = ""
     heading: str = ""
     existing_unit_id: int | None = None  # set when the user maps the section to a known unit
+    owner: str = OWNER_AUTO
+    owner_id: int | None = None  # with OWNER_CURRENT: the secretary the preview showed
     problems: list[PlannedProblem] = field(default_factory=list)
 
 
@@ -57,6 +76,7 @@ class ImportPlan:
     content_hash: str
     units: list[PlannedUnit]
     overall_problems: list[PlannedProblem]
+    kind: str = ReviewKind.APPRAISAL
 
     @property
     def task_count(self) -> int:
@@ -101,12 +121,16 @@ def find_existing(session, plan: ImportPlan) -> Review | None:
 def validate_plan(plan: ImportPlan, *, now: datetime, tz: str | None = None) -> None:
     if not plan.units and not plan.overall_problems:
         raise DomainError("文档中没有可导入的点评或问题")
+    if plan.kind not in ReviewKind.ALL:
+        raise DomainError(f"未知的类别：{plan.kind}")
+    named = [(unit.unit_name, unit.problems) for unit in plan.units] + [("全县共性问题", plan.overall_problems)]
     for unit in plan.units:
         if not unit.unit_name.strip() and unit.existing_unit_id is None:
             raise DomainError("每个点评都必须对应一个责任单位")
-        for problem in unit.problems + plan.overall_problems:
+    for unit_name, problems in named:
+        for problem in problems:
             if not problem.text.strip():
-                raise DomainError(f"{unit.unit_name}：问题描述不能为空")
+                raise DomainError(f"{unit_name}：问题描述不能为空")
             if problem.task_type not in set(TaskType):
                 raise DomainError(f"未知的整改类型：{problem.task_type}")
             check_deadline(problem.deadline, problem.task_type, now=now, tz=tz)
@@ -119,7 +143,7 @@ def apply_plan(session, plan: ImportPlan, *, actor: User | None, now: datetime, 
         return ImportResult(review=existing, created=False)
     validate_plan(plan, now=now, tz=tz)
 
-    review = Review(title=plan.title, held_on=plan.held_on, source_filename=plan.source_filename,
+    review = Review(title=plan.title, kind=plan.kind, held_on=plan.held_on, source_filename=plan.source_filename,
                     content_hash=plan.content_hash, imported_at=now,
                     imported_by_id=actor.id if actor else None)
     session.add(review)
@@ -181,19 +205,32 @@ def _resolve_unit(session, planned: PlannedUnit, units_by_name, result: ImportRe
     return unit
 
 
-def _resolve_secretary(session, unit: Unit, planned: PlannedUnit, result: ImportResult, *, actor, now) -> User:
-    name = planned.secretary.strip() or "（未署名）"
-    user = session.scalar(
-        select(User).where(User.role == Role.SECRETARY, User.unit_id == unit.id, User.name == name).limit(1)
-    )
-    if user is None:
-        user = User(name=name, role=Role.SECRETARY, unit_id=unit.id, title=planned.secretary_title or None,
-                    created_at=now)
-        session.add(user)
-        session.flush()
-        audit.record(session, actor=actor, now=now, action="create_user", entity=user, after=name,
-                     note=f"{unit.name}{planned.secretary_title}")
-        result.new_secretaries.append(user)
+def _resolve_secretary(session, unit: Unit, planned: PlannedUnit, result: ImportResult, *, actor, now) -> User | None:
+    """The owner of the section's tasks; never a new account named "XXX" (an anonymised name names nobody)."""
+    name = planned.secretary.strip()
+    real = bool(name) and not is_anonymised(name)
+    if planned.owner == OWNER_NONE:
+        return None
+    if planned.owner == OWNER_CURRENT:
+        user = session.get(User, planned.owner_id) if planned.owner_id else None
+        if user is None or user.unit_id != unit.id or user.role != Role.SECRETARY or not user.active:
+            raise DomainError(f"{unit.name}：所选书记已不是该单位的现任书记，请刷新预览后重新选择")
+        return user
+    if planned.owner == OWNER_NEW and not real:
+        raise DomainError(f"{unit.name}：书记姓名“{name or '（空）'}”不是真实姓名，不能新建书记账号")
+    if real:
+        named = session.scalar(select(User).where(User.role == Role.SECRETARY, User.unit_id == unit.id,
+                                                  User.name == name).order_by(User.id).limit(1))
+        if named is not None:
+            return named
+    if planned.owner == OWNER_AUTO and not real:
+        return current_secretary(session, unit.id)
+    user = User(name=name, role=Role.SECRETARY, unit_id=unit.id, title=planned.secretary_title or None, created_at=now)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, now=now, action="create_user", entity=user, after=name,
+                 note=f"{unit.name}{planned.secretary_title}")
+    result.new_secretaries.append(user)
     return user
 
 
@@ -201,6 +238,7 @@ def _new_task(session, review, problem: PlannedProblem, *, position, ledger, com
               now, rules, started_on: date) -> Task:
     task = Task(review=review, comment=comment, unit_id=unit.id if unit else None, is_overall=unit is None,
                 position=position, ledger_position=ledger, problem_text=problem.text,
+                measures=problem.measures, responsible_person=problem.responsible_person,
                 task_type=problem.task_type, deadline=problem.deadline, status=TaskStatus.PENDING,
                 owner_id=owner.id if owner else None, policy=snapshot_policy(rules), next_check_at=now,
                 cycle_started_on=started_on,

@@ -1,4 +1,5 @@
-"""导入点评 in the browser: upload → preview (edit, split, merge, map units, deadlines) → confirm.
+"""导入点评 and 问题清单 in the browser: upload → (columns of a workbook) → preview, where every correction is one
+action → confirm.
 
 Nothing reaches the domain tables before confirm; confirm runs importer.apply_plan once and commits.
 """
@@ -10,16 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
-from tracker.models import Review, Role, TaskType, Unit
+from tracker.models import Review, ReviewKind, Role, TaskType, Unit, User
 from tracker.models.types import utcnow
+from tracker.services import import_actions as actions
 from tracker.services import import_preview as preview
+from tracker.services import import_workbook as workbook
 from tracker.services.errors import DomainError
+from tracker.services.problem_list import FIELD_LABELS, FIELDS, WorkbookError
+from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date
 from tracker.web.guards import roles_required
-from tracker.settings import settings
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-
+WORKBOOK_SUFFIX = ".xlsx"
 
 
 def _upload_dir() -> str:
@@ -30,8 +34,25 @@ def _today():
     return local_date(utcnow(), settings().timezone)
 
 
+def _default_deadline():
+    return _today() + timedelta(days=settings().import_default_deadline_days)
+
+
 def _recent_reviews():
     return db.session.scalars(select(Review).order_by(Review.imported_at.desc()).limit(20)).all()
+
+
+def _units_by_name() -> dict[str, int]:
+    rows = db.session.execute(select(Unit.name, Unit.id).where(Unit.merged_into_id.is_(None),
+                                                               Unit.needs_rename.is_(False)).order_by(Unit.id.desc()))
+    return dict(rows.all())
+
+
+def _secretaries() -> dict[int, tuple[int, str]]:
+    """Each unit's current secretary (the newest active one), as importer.current_secretary picks it."""
+    rows = db.session.execute(select(User.unit_id, User.id, User.name).where(
+        User.role == Role.SECRETARY, User.active.is_(True), User.unit_id.is_not(None)).order_by(User.id))
+    return {unit_id: (user_id, name) for unit_id, user_id, name in rows}
 
 
 def _upload_page(error: str | None = None, status: int = 200):
@@ -42,8 +63,12 @@ def _upload_page(error: str | None = None, status: int = 200):
 
 
 def _already_imported(review: Review) -> str:
-    return (f"该文档已于{cn_date(review.imported_at, settings().timezone)}导入"
-            f"（“{review.title}”），不会重复导入")
+    return (f"该{'文档' if review.kind == ReviewKind.APPRAISAL else '问题清单'}已于"
+            f"{cn_date(review.imported_at, settings().timezone)}导入（“{review.title}”），不会重复导入")
+
+
+def _existing(content_hash: str) -> Review | None:
+    return db.session.scalar(select(Review).where(Review.content_hash == content_hash))
 
 
 @bp.get("/", endpoint="upload")
@@ -55,35 +80,53 @@ def upload_form():
 @bp.post("/")
 @roles_required(Role.ORG_DEPT)
 def upload_submit():
-    from tracker.parser import ParseError, parse_text, read_document
-    from tracker.services.importer import content_hash
-
     file = request.files.get("document")
     if file is None or not file.filename:
-        return _upload_page("请选择要导入的点评文档（.txt 或 .docx）", 400)
+        return _upload_page("请选择要导入的点评文档（.txt 或 .docx）或问题清单（.xlsx）", 400)
     limit = settings().max_document_bytes
     data = file.read(limit + 1)
     if len(data) > limit:
-        return _upload_page(f"文件过大：点评文档不能超过 {limit // 1024} KB", 400)
+        return _upload_page(f"文件过大：上传的文件不能超过 {limit // 1024} KB", 400)
     if not data:
         return _upload_page("文件是空的，请重新选择", 400)
+    if file.filename.lower().endswith(WORKBOOK_SUFFIX):
+        return _upload_workbook(file.filename, data)
+    return _upload_transcript(file.filename, data)
+
+
+def _upload_transcript(filename: str, data: bytes):
+    from tracker.parser import ParseError, parse_text, read_document
+    from tracker.services.importer import content_hash
+
     try:
-        text = read_document(data, file.filename)
+        text = read_document(data, filename)
         parsed = parse_text(text)
     except ParseError as error:
         return _upload_page(str(error), 400)
-    existing = db.session.scalar(select(Review).where(Review.content_hash == content_hash(text)))
+    existing = _existing(content_hash(text))
     if existing is not None:
         return _upload_page(_already_imported(existing), 409)
-    units = db.session.execute(
-        select(Unit.name, Unit.id).where(Unit.merged_into_id.is_(None), Unit.needs_rename.is_(False))
-        .order_by(Unit.id.desc())
-    ).all()
-    today = _today()
-    state = preview.initial_state(parsed, units_by_name=dict(units), held_on=today,
-                                  default_type=TaskType.TIME_LIMITED,
-                                  default_deadline=today + timedelta(days=settings().import_default_deadline_days))
-    pending = preview.store(_upload_dir(), user_id=current_user.id, filename=file.filename, data=data, state=state)
+    state = preview.initial_state(parsed, units_by_name=_units_by_name(), secretaries=_secretaries(),
+                                  today=_today(), lines=text.splitlines(), default_type=TaskType.TIME_LIMITED,
+                                  default_deadline=_default_deadline())
+    pending = preview.store(_upload_dir(), user_id=current_user.id, filename=filename, data=data, state=state)
+    return redirect(url_for("imports.preview_page", token=pending.token))
+
+
+def _upload_workbook(filename: str, data: bytes):
+    from tracker.services.importer import file_hash
+    from tracker.services.problem_list import read_layout
+
+    try:
+        layout = read_layout(data)
+    except WorkbookError as error:
+        return _upload_page(str(error), 400)
+    existing = _existing(file_hash(data))
+    if existing is not None:
+        return _upload_page(_already_imported(existing), 409)
+    state = workbook.mapping_state(layout, filename=filename, default_type=TaskType.TIME_LIMITED,
+                                   default_deadline=_default_deadline())
+    pending = preview.store(_upload_dir(), user_id=current_user.id, filename=filename, data=data, state=state)
     return redirect(url_for("imports.preview_page", token=pending.token))
 
 
@@ -94,13 +137,25 @@ def _pending(token: str) -> preview.PendingUpload:
     return pending
 
 
+def _mapping_page(pending, message: str | None = None, status: int = 200):
+    return render_template("imports/mapping.html", pending=pending, state=pending.state, fields=FIELDS,
+                           labels=FIELD_LABELS, message=message), status
+
+
 def _preview_page(pending, errors: dict | None = None, message: str | None = None, status: int = 200):
+    if pending.state.get("stage") == "mapping":
+        return _mapping_page(pending, message, status)
     units = db.session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name, Unit.id)).all()
     state = pending.state
-    counts = sum(len(s["problems"]) for s in state["sections"]) + len(state["overall"])
+    counts = sum(len(problems) for _, problems in actions.problem_lists(state))
+    to_check = [(i, s, actions.open_warnings(s)) for i, s in enumerate(state["sections"])]
+    to_check = [item for item in to_check if item[2]]
+    targets = [(key, actions.target_label(state, key)) for key, _ in actions.problem_lists(state)]
     return render_template("imports/preview.html", pending=pending, state=state, units=units,
                            errors=errors or {}, message=message, types=list(TaskType), task_count=counts,
-                           new_unit=preview.NEW_UNIT, today=_today()), status
+                           new_unit=preview.NEW_UNIT, today=_today(), to_check=to_check, targets=targets,
+                           owner_options=actions.owner_options, open_warnings=actions.open_warnings,
+                           kinds=ReviewKind.FROM_WORKBOOK), status
 
 
 @bp.get("/<token>", endpoint="preview_page")
@@ -118,15 +173,12 @@ def preview_post(token: str):
         preview.discard(_upload_dir(), token)
         flash("已取消本次导入，未写入任何数据", "success")
         return redirect(url_for("imports.upload"))
-    preview.update_from_form(pending.state, request.form)
+    if pending.state.get("stage") == "mapping":
+        return _mapping_post(pending, op)
+    preview.update_from_form(pending.state, request.form, secretaries=_secretaries())
     try:
-        if op.startswith("split:"):
-            preview.split_problem(pending.state, op.partition(":")[2])
-        elif op.startswith("merge:"):
-            preview.merge_with_previous(pending.state, op.partition(":")[2])
-        elif op == "defaults":
-            preview.apply_defaults(pending.state)
-    except DomainError as error:
+        _apply_op(pending, op)
+    except (DomainError, WorkbookError) as error:
         preview.save(_upload_dir(), pending)
         return _preview_page(pending, message=str(error), status=400)
     preview.save(_upload_dir(), pending)
@@ -135,8 +187,55 @@ def preview_post(token: str):
     return _preview_page(pending)
 
 
+def _apply_op(pending, op: str) -> None:
+    state, form = pending.state, request.form
+    action, _, ref = op.partition(":")
+    if action == "split":
+        actions.split_problem(state, ref)
+    elif action == "merge":
+        actions.merge_with_previous(state, ref)
+    elif action == "delete":
+        actions.delete_problem(state, ref)
+    elif action == "move":
+        actions.move_problem(state, ref, form.get(f"{ref}-to", ""))
+    elif action == "add":
+        actions.add_problem(state, ref, form.get(f"s{ref}-new", ""))
+    elif action == "mark":
+        actions.mark_paragraph(state, ref, form.get(f"para{ref}-text", ""), form.get(f"para{ref}-to", ""))
+    elif action == "fixrow" and ref.isdigit():
+        workbook.fix_bad_row(state, int(ref), units_by_name=_units_by_name(), secretaries=_secretaries())
+    elif action == "remap" and state.get("source_kind") == "workbook":
+        state["stage"] = "mapping"
+    elif action == "defaults":
+        actions.apply_defaults(state)
+
+
+def _mapping_post(pending, op: str):
+    if op != "map":
+        return _mapping_page(pending)
+    try:
+        workbook.update_mapping(pending.state, request.form)
+        workbook.apply_mapping(pending.state, preview.read_bytes(_upload_dir(), pending),
+                               units_by_name=_units_by_name(), secretaries=_secretaries(), today=_today())
+    except (DomainError, WorkbookError) as error:
+        preview.save(_upload_dir(), pending)
+        return _mapping_page(pending, str(error), 400)
+    preview.save(_upload_dir(), pending)
+    return redirect(url_for("imports.preview_page", token=pending.token))
+
+
+def _content_hash(pending) -> str:
+    from tracker.parser import read_document
+    from tracker.services.importer import content_hash, file_hash
+
+    data = preview.read_bytes(_upload_dir(), pending)
+    if pending.state.get("source_kind") == "workbook":
+        return file_hash(data)
+    return content_hash(read_document(data, pending.filename))
+
+
 def _confirm(pending):
-    from tracker.parser import ParseError, read_document
+    from tracker.parser import ParseError
     from tracker.services.importer import apply_plan
 
     unit_ids = set(db.session.scalars(select(Unit.id).where(Unit.merged_into_id.is_(None))))
@@ -144,10 +243,10 @@ def _confirm(pending):
     if errors:
         return _preview_page(pending, errors, "请先改正标红的内容，再确认导入", 400)
     try:
-        text = read_document(preview.read_bytes(_upload_dir(), pending), pending.filename)
+        digest = _content_hash(pending)
     except (ParseError, OSError) as error:
-        return _preview_page(pending, message=f"无法重新读取上传的文档：{error}", status=400)
-    plan = preview.to_plan(pending.state, text=text, filename=pending.filename)
+        return _preview_page(pending, message=f"无法重新读取上传的文件：{error}", status=400)
+    plan = preview.to_plan(pending.state, content_hash=digest, filename=pending.filename)
     try:
         result = apply_plan(db.session, plan, actor=current_user, now=utcnow(),
                             rules=settings().rules, tz=settings().timezone)

@@ -59,6 +59,11 @@ class Config:
     MAIL_RETRY_BASE_SECONDS = _env_int("TRACKER_MAIL_RETRY_BASE_SECONDS", 60)
     # A sender that crashed mid-batch leaves rows "sending"; after this lease they are retried.
     MAIL_CLAIM_LEASE_SECONDS = _env_int("TRACKER_MAIL_CLAIM_LEASE_SECONDS", 300)
+    # A digest (and a 约谈/通报 proposal mail) lists this many items, then "另有N项" with a link.
+    DIGEST_MAX_ITEMS = _env_int("TRACKER_DIGEST_MAX_ITEMS", 30)
+    # No mail we build grows past this (text + HTML, bytes): beyond it a digest becomes a summary per
+    # unit. Mail servers refuse large messages (552); we shrink instead, never refuse.
+    MAIL_MAX_MESSAGE_BYTES = _env_int("TRACKER_MAIL_MAX_MESSAGE_BYTES", 256 * 1024)
 
     # Uploads (佐证材料)
     UPLOAD_DIR = os.environ.get("TRACKER_UPLOAD_DIR", str(Path(INSTANCE_DIR_DEFAULT) / "uploads"))

@@ -66,6 +66,8 @@ class Settings:
     mail: MailSettings
     login: LoginSettings
     scheduler: SchedulerSettings
+    digest_max_items: int = 30
+    mail_max_message_bytes: int = 256 * 1024
 
     @property
     def due_soon_days(self) -> int:
@@ -113,6 +115,8 @@ class Settings:
                 heartbeat_seconds=float(config["SCHEDULER_HEARTBEAT_SECONDS"]),
                 leader_poll_seconds=float(config["SCHEDULER_LEADER_POLL_SECONDS"]),
                 lock_file=(config["SCHEDULER_LOCK_FILE"] or "").strip()),
+            digest_max_items=max(1, int(config.get("DIGEST_MAX_ITEMS", 30))),
+            mail_max_message_bytes=max(1, int(config.get("MAIL_MAX_MESSAGE_BYTES", 256 * 1024))),
         )
 
 

@@ -14,6 +14,7 @@ from tracker.models.proposals import (
     Proposal,
     ProposalKind,
     ProposalSubject,
+    ProposalTask,
 )
 from tracker.proposals.dossier import build_dossier
 from tracker.timeutil import at_local
@@ -43,19 +44,28 @@ def test_a_long_escalation_proposes_but_never_handles(app, db):
     def count(*where):
         return session.scalar(select(func.count()).select_from(Proposal).where(*where))
 
+    def listed(task, kind):
+        return session.scalar(select(func.count()).select_from(ProposalTask).join(Proposal).where(
+            ProposalTask.task_id == task.id, Proposal.kind == kind, Proposal.subject == ProposalSubject.PERSON))
+
+    # Per person (issue 11.5; was one proposal per task and kind, 7 proposal mails): the three tasks of
+    # one secretary reach 约谈 on the same day and sit in one 约谈 proposal, then in one 通报 proposal.
     for task in tasks:
         assert task.escalation_level == 3
-        assert count(Proposal.task_id == task.id, Proposal.kind == ProposalKind.TALK) == 1
-        assert count(Proposal.task_id == task.id, Proposal.kind == ProposalKind.CIRCULAR) == 1
+        assert listed(task, ProposalKind.TALK) == 1 and listed(task, ProposalKind.CIRCULAR) == 1
+    assert count(Proposal.subject == ProposalSubject.PERSON, Proposal.kind == ProposalKind.TALK) == 1
+    assert count(Proposal.subject == ProposalSubject.PERSON, Proposal.kind == ProposalKind.CIRCULAR) == 1
     # The unit proposal waits for a decision: months go by without a second one.
     assert count(Proposal.subject == ProposalSubject.UNIT) == 1
     assert session.scalar(select(func.count()).select_from(OutboxMessage)
-                          .where(OutboxMessage.key.like("proposal:%"))) == 7
+                          .where(OutboxMessage.key.like("proposal:%"))) == 3
     assert session.scalar(select(func.count()).select_from(OrgHandling)) == 0
     # The dossier of a 通报 proposal shows the ladder the scan walked and the notices it sent.
     circular = session.scalars(select(Proposal).where(Proposal.task_id == tasks[0].id,
                                                       Proposal.kind == ProposalKind.CIRCULAR)).one()
-    [entry] = build_dossier(session, circular).tasks
+    entries = build_dossier(session, circular).tasks
+    assert [e.task.id for e in entries] == [t.id for t in tasks]  # one 通报 proposal, the secretary's three tasks
+    entry = entries[0]
     labels = [e.label for e in entry.timeline]
     assert labels.count("督办等级提升") == 3 and labels.count("系统提出建议") == 2
     assert len(entry.notices) >= 5  # 提醒 ×3, 催办, 督办, and the proposals' own mails

@@ -48,9 +48,11 @@ def test_level_two_proposes_a_talk_once_per_cycle(app, setup):
     session, task = setup["session"], setup["task"]
     proposal = service.propose_for_task(session, task, 2, NOW)
     assert proposal is not None
-    assert (proposal.kind, proposal.subject, proposal.status) == (ProposalKind.TALK, ProposalSubject.TASK,
+    # Per person since issue 11.5: the proposal is about the secretary (owner), its first task kept in task_id.
+    assert (proposal.kind, proposal.subject, proposal.status) == (ProposalKind.TALK, ProposalSubject.PERSON,
                                                                   ProposalStatus.PENDING)
     assert proposal.task_id == task.id and proposal.unit_id == setup["unit"].id and proposal.source_level == 2
+    assert proposal.owner_id == setup["owner"].id
     assert "青山镇" in proposal.reason and "已逾期13个工作日" in proposal.reason and "2026年3月31日" in proposal.reason
     assert "超过10个工作日" in proposal.reason
     assert [(link.task_id, link.days_overdue) for link in proposal.tasks] == [(task.id, 13)]
@@ -59,10 +61,18 @@ def test_level_two_proposes_a_talk_once_per_cycle(app, setup):
     assert service.propose_for_task(session, task, 2, NOW + timedelta(days=3)) is None
     session.commit()
     assert count(session, Proposal) == 1
-    # An approved extension starts a new cycle: a task late again in it may be proposed again.
+    # An approved extension starts a new cycle: a task late again in it may be proposed again. Changed by
+    # issue 11.5 (proposals per person): while the secretary's proposal waits, the task joins it (a second
+    # link, not a second proposal); once that one is decided, a new proposal is made.
     task.reminder_cycle += 1
-    again = service.propose_for_task(session, task, 2, NOW + timedelta(days=40))
-    assert again is not None and again.reminder_cycle == 2
+    assert service.propose_for_task(session, task, 2, NOW + timedelta(days=40)) is None  # listed already
+    assert service.proposal_for_milestone(session, task, 2, NOW + timedelta(days=40)).id == proposal.id
+    session.commit()
+    assert count(session, Proposal) == 1 and count(session, ProposalTask) == 1
+    decisions.dismiss(session, proposal, actor=setup["org"], now=NOW + timedelta(days=41), reason="已专题研究")
+    task.reminder_cycle += 1
+    third = service.propose_for_task(session, task, 2, NOW + timedelta(days=42))
+    assert third is not None and third.id != proposal.id and third.scope_key.startswith(f"person:{task.owner_id}:")
     session.commit()
     assert count(session, Proposal) == 2
 

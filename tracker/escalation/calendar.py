@@ -7,6 +7,7 @@ dashboard warns about it (missing_years).
 A year counts as entered in the table only when the table holds a plausible schedule for it (see
 schedule_complete): one pasted date must not silence the warning for the whole year.
 """
+from bisect import bisect_right
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -56,6 +57,7 @@ class WorkCalendar:
             y for y in years_with_rows if schedule_complete(y, self.overrides)}
         self.partial_years = years_with_rows - self.table_years
         self._cache: dict[date, bool] = {}
+        self._exceptions: tuple[list[date], list[int]] | None = None
 
     @classmethod
     def load(cls, session) -> "WorkCalendar":
@@ -123,14 +125,40 @@ class WorkCalendar:
         raise ValueError("日历中找不到工作日")
 
     def workdays_between(self, start: date, end: date) -> int:
-        """Working days in (start, end]: how many working days overdue a task is on `end`."""
+        """Working days in (start, end]: how many working days overdue a task is on `end`.
+
+        Counted arithmetically, not day by day (a scan asks this for thousands of tasks up to months late):
+        Monday–Friday in whole weeks plus the remainder, corrected by the days whose status differs from
+        that rule (holidays on weekdays, 调休 weekends), read from a sorted list with bisect."""
         if end <= start:
             return 0
-        count, day = 0, start
-        while day < end:
-            day += timedelta(days=1)
-            count += self.is_workday(day)
-        return count
+        days, counted = _weekdays_until(end) - _weekdays_until(start), 0
+        dates, deltas = self._exception_index()
+        lo, hi = bisect_right(dates, start), bisect_right(dates, end)
+        if hi > lo:
+            counted = deltas[hi] - deltas[lo]
+        return days + counted
+
+    def _exception_index(self) -> tuple[list[date], list[int]]:
+        """Days that break the Monday–Friday rule, sorted, with prefix sums of their correction (±1)."""
+        if self._exceptions is None:
+            candidates = set(self.overrides) | set(chinese_calendar.holidays) | set(chinese_calendar.workdays)
+            dates = sorted(d for d in candidates if self.is_workday(d) != (d.weekday() < 5))
+            sums = [0]
+            for day in dates:
+                sums.append(sums[-1] + (1 if self.is_workday(day) else -1))
+            self._exceptions = (dates, sums)
+        return self._exceptions
+
+
+def _weekdays_until(day: date) -> int:
+    """Monday–Friday days from a fixed Monday up to and including `day`."""
+    offset = (day - _EPOCH_MONDAY).days
+    weeks, rest = divmod(offset + 1, 7)
+    return weeks * 5 + min(rest, 5)
+
+
+_EPOCH_MONDAY = date(1970, 1, 5)
 
 
 def rest_day_note(day: date | None, calendar: WorkCalendar) -> str:

@@ -8,7 +8,7 @@ needs to look at costs nothing until its next_check_at.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from tracker.escalation.acknowledgement import ack_url
@@ -24,7 +24,7 @@ from tracker.mail.outbox import (
     draft_email,
     enqueue_drafts,
     existing_keys,
-    store_draft,
+    store_drafts,
 )
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
 from tracker.models.notify import OutboxMessage, OutboxStatus, SkippedNotice
@@ -165,23 +165,43 @@ class Scanner:
         self.calendar = WorkCalendar.load(session)
         self.sending_now = in_sending_window(local_datetime(now, self.tz), self.notice_hour, self.notice_end_hour,
                                              self.calendar)
+        self.due_units: set[int] = set()  # units with a due task in this scan: the unit check looks at these
 
     def page(self, after_id: int) -> tuple[ScanResult, int | None]:
-        """Scans the next page of due tasks after `after_id`: (its result, its last id or None when done)."""
+        """Scans the next page of due tasks after `after_id`: (its result, its last id or None when done).
+
+        In sets: the page with its owners and units (three reads), the pure decisions, then the proposals,
+        skipped notices, audit rows, outbox rows and in-app notices of the whole page in a fixed number
+        of statements, whatever the page's size."""
         session, result = self.session, ScanResult()
         touch_lease(session, "scan", self.holder, self.now)  # row lock: a concurrent scan waits for our commit
         tasks = session.scalars(due_tasks_query(self.now, after_id)).all()
         if not tasks:
             return result, None
         step = _Step(session, Recipients.load(session, settings()), result)
+        decided = []
         for task in tasks:
             result.checked += 1
-            self._scan_task(task, step)
+            decision = self._decide(task)
+            if decision is not None:
+                decided.append((task, decision))
+                if task.unit_id is not None:
+                    self.due_units.add(task.unit_id)
+        # 约谈 / 通报 are proposed per milestone reached in this cycle, not per level change: after an
+        # approved 延期 a task already at 约谈 that runs late again is proposed again (once per cycle).
+        reached = [(task, m.level) for task, d in decided for m in [*d.skipped, d.send]
+                   if m is not None and m.level >= EscalationLevel.TALK]
+        batch = proposals.propose_reached(session, reached, self.now, calendar=self.calendar,
+                                          recipients=step.recipients)
+        step.drafts += batch.drafts
+        for task, decision in decided:
+            self._apply(task, decision, step, batch.carried)
         step.store(self.now, self.today)
         return result, tasks[-1].id
 
     def units(self) -> ScanResult:
-        """The unit overdue check: on working days in the sending window, at most once per local day."""
+        """The unit overdue check: on working days in the sending window, at most once per local day, over
+        the units that had a due task in this scan."""
         session, result = self.session, ScanResult()
         if not self.sending_now:
             return result
@@ -191,49 +211,43 @@ class Scanner:
             return result
         touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure
         step = _Step(session, Recipients.load(session, settings()), result)
-        _scan_units(session, now=self.now, today=self.today, step=step)
+        _scan_units(session, now=self.now, today=self.today, step=step, unit_ids=self.due_units)
         step.store(self.now, self.today)
         return result
 
-    def _scan_task(self, task: Task, step: "_Step") -> None:
-        session, now, result = self.session, self.now, step.result
+    def _decide(self, task: Task):
         if task.status == TaskStatus.CLOSED:
             task.next_check_at = None  # 销号 stops every notice
-            return
+            return None
         if task.status == TaskStatus.AWAITING_VERIFICATION:
             # Parked while the organization department verifies: its delay is no reason to escalate. 退回
             # sets next_check_at again (tracker.services.workflow).
             task.next_check_at = None
-            return
+            return None
         policy = effective_policy(task.policy, settings().rules)
-        decision = decide(task_type=task.task_type, deadline=task.deadline, start=local_date(task.created_at, self.tz),
-                          level=task.escalation_level, cycle=task.reminder_cycle, stage=task.notice_stage,
-                          policy=policy, now=now, notice_hour=self.notice_hour, calendar=self.calendar, tz=self.tz,
-                          cycle_start=task.cycle_started_on, notice_end_hour=self.notice_end_hour)
+        return decide(task_type=task.task_type, deadline=task.deadline, start=local_date(task.created_at, self.tz),
+                      level=task.escalation_level, cycle=task.reminder_cycle, stage=task.notice_stage,
+                      policy=policy, now=self.now, notice_hour=self.notice_hour, calendar=self.calendar, tz=self.tz,
+                      cycle_start=task.cycle_started_on, notice_end_hour=self.notice_end_hour)
+
+    def _apply(self, task: Task, decision, step: "_Step", carried: dict) -> None:
+        now, result = self.now, step.result
         for milestone in decision.stale:
-            session.add(SkippedNotice(task_id=task.id, key=notice_key(task, milestone.rule), rule=milestone.rule,
-                                      due_on=milestone.due_on, at=now,
-                                      reason=f"本轮提醒自{cn_date(task.cycle_started_on)}开始，此前的节点不再补发"))
-            result.skipped += 1
+            step.skip(task, milestone, now, f"本轮提醒自{cn_date(task.cycle_started_on)}开始，此前的节点不再补发")
         for milestone in decision.skipped:
-            session.add(SkippedNotice(task_id=task.id, key=notice_key(task, milestone.rule), rule=milestone.rule,
-                                      due_on=milestone.due_on, reason=f"补发时已有更高一级通知（{decision.send.label}）",
-                                      at=now))
-            result.skipped += 1
+            step.skip(task, milestone, now, f"补发时已有更高一级通知（{decision.send.label}）")
         if decision.new_level > task.escalation_level:  # levels only rise while a task is open
-            audit.change(session, actor=None, now=now, entity=task, field="escalation_level",
-                         value=decision.new_level, action="escalate",
-                         note=f"逾期升级为{EscalationLevel.LABELS[decision.new_level]}")
+            step.audits.append(audit.row(actor=None, now=now, action="escalate", entity=task,
+                                         field="escalation_level", before=task.escalation_level,
+                                         after=decision.new_level,
+                                         note=f"逾期升级为{EscalationLevel.LABELS[decision.new_level]}"))
+            task.escalation_level = decision.new_level
             result.level_changes += 1
-        # 约谈 / 通报 are proposed per milestone reached in this cycle, not per level change: after an
-        # approved 延期 a task already at 约谈 that runs late again is proposed again (once per cycle).
-        proposed = {m.level: proposals.proposal_for_milestone(session, task, m.level, now)
-                    for m in [*decision.skipped, decision.send] if m is not None and m.level >= EscalationLevel.TALK}
         if decision.send is not None:
             key = notice_key(task, decision.send.rule)
             draft = task_draft(task, decision.send, key=key, today=self.today, recipients=step.recipients,
                                calendar=self.calendar)
-            if proposed.get(decision.send.level) is not None:
+            if carried.get((task.id, decision.send.level)) is not None:
                 step.delegated.append(draft)  # the proposal's own mail is this notice
             elif draft.mailable or draft.users:
                 step.drafts.append(draft)
@@ -242,9 +256,7 @@ class Scanner:
                     task.last_notice_at = now
                     task.last_notice_key = key
             else:
-                session.add(SkippedNotice(task_id=task.id, key=key, rule=decision.send.rule,
-                                          due_on=decision.send.due_on, reason="无收件人：未设责任人且无邮箱", at=now))
-                result.skipped += 1
+                step.skip(task, decision.send, now, "无收件人：未设责任人且无邮箱", key=key)
             result.notices += 1
         task.notice_stage = decision.stage
         task.next_check_at = decision.next_check_at
@@ -262,24 +274,43 @@ class _Step:
     result: ScanResult
     drafts: list = field(default_factory=list)
     delegated: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    audits: list = field(default_factory=list)
+
+    def skip(self, task: Task, milestone: Milestone, now: datetime, reason: str, key: str | None = None) -> None:
+        self.skipped.append({"task_id": task.id, "key": key or notice_key(task, milestone.rule),
+                             "rule": milestone.rule, "due_on": milestone.due_on, "reason": reason, "at": now})
+        self.result.skipped += 1
 
     def store(self, now: datetime, today) -> None:
+        session = self.session
+        if self.skipped:
+            session.execute(insert(SkippedNotice), self.skipped)
+        audit.record_many(session, self.audits)
         for draft in self.delegated:
             draft.users = []  # the proposal's own mail gives these people their in-app notice
-            store_draft(self.session, draft, now, status=OutboxStatus.DELEGATED, keep_row=True)
-        stored = enqueue_drafts(self.session, self.drafts, now, today_text=cn_date(today))
+        store_drafts(session, self.delegated, now, status=OutboxStatus.DELEGATED, keep_row=True)
+        stored = enqueue_drafts(session, self.drafts, now, today_text=cn_date(today))
         self.result.mails += len([row for row in stored if row is not None])
         self.result.keys += [d.key for d in self.drafts + self.delegated]
 
 
-def _scan_units(session, *, now, today, step: _Step) -> None:
-    """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month."""
+def _scan_units(session, *, now, today, step: _Step, unit_ids=None) -> None:
+    """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month.
+
+    One GROUP BY over the units that had a due task in this scan (`unit_ids`; None: every unit), then
+    only the most overdue tasks of the units to propose (UNIT_PROPOSAL_MAX_TASKS each, by a window
+    function), never every overdue task as objects."""
     rules = settings().rules
     threshold = int(rules.get("unit_overdue_threshold", 3))
+    if unit_ids is not None and not unit_ids:
+        return
     # 待销号审核 tasks wait for the organization department, not for the unit: they do not count.
     # status IN (...) and deadline < today read ix_task_status_deadline.
-    overdue = (Task.status.in_((TaskStatus.PENDING, TaskStatus.IN_PROGRESS)), Task.deadline < today,
-               Task.task_type != TaskType.ONGOING, Task.unit_id.is_not(None), Task.is_overall.is_(False))
+    overdue = [Task.status.in_((TaskStatus.PENDING, TaskStatus.IN_PROGRESS)), Task.deadline < today,
+               Task.task_type != TaskType.ONGOING, Task.unit_id.is_not(None), Task.is_overall.is_(False)]
+    if unit_ids is not None:
+        overdue.append(Task.unit_id.in_(sorted(unit_ids)))
     counts = dict(session.execute(select(Task.unit_id, func.count()).where(*overdue).group_by(Task.unit_id)
                                   .having(func.count() >= threshold)).all())
     if not counts:
@@ -290,28 +321,34 @@ def _scan_units(session, *, now, today, step: _Step) -> None:
     if not fresh:
         return
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(fresh)))}
+    limit = proposals.UNIT_PROPOSAL_MAX_TASKS
+    ranked = (select(Task.id, func.row_number().over(partition_by=Task.unit_id, order_by=(Task.deadline, Task.id))
+                     .label("n")).where(*overdue[:-1] if unit_ids is not None else overdue,
+                                        Task.unit_id.in_(fresh)).subquery())
     tasks_by_unit: dict[int, list[Task]] = {}
-    for task in session.scalars(select(Task).where(*overdue, Task.unit_id.in_(fresh)).order_by(Task.deadline, Task.id)):
+    for task in session.scalars(select(Task).join(ranked, ranked.c.id == Task.id).where(ranked.c.n <= limit)
+                                .order_by(Task.deadline, Task.id)):
         tasks_by_unit.setdefault(task.unit_id, []).append(task)
-    recipients = step.recipients
+    recipients, listed = step.recipients, settings().digest_max_items
     for unit_id in fresh:
         unit, tasks = units[unit_id], tasks_by_unit.get(unit_id, [])
-        proposal = proposals.propose_for_unit(session, unit, tasks, now)
+        proposal = proposals.propose_for_unit(session, unit, tasks, now, calendar=None, total=counts[unit_id],
+                                              drafts=step.drafts)
         if proposal is None:
             # Already proposed this month, or an earlier proposal still waits for a decision: nothing new
             # to tell, and the month's key stays free for when that one is decided.
             continue
         context = {
-            "subject": f"【约谈建议】{unit.name}：{len(tasks)}项整改任务逾期未完成", "unit_name": unit.name,
-            "count": len(tasks), "threshold": threshold, "today": cn_date(today),
+            "subject": f"【约谈建议】{unit.name}：{counts[unit_id]}项整改任务逾期未完成", "unit_name": unit.name,
+            "count": counts[unit_id], "threshold": threshold, "today": cn_date(today),
             "tasks": [{"problem_short": _short(t.problem_text, 60), "deadline": cn_date(t.deadline),
-                       "task_url": task_link(t.id)} for t in tasks],
+                       "task_url": task_link(t.id)} for t in tasks[:listed]],
         }
         draft = draft_email(key=unit_keys[unit_id], kind="unit_overdue", template="unit_overdue", context=context,
                             to_users=recipients.org_users + recipients.discipline_users,
                             to_addresses=[recipients.org_contact], cc_addresses=recipients.discipline_addresses(),
                             unit_id=unit_id)
-        (step.delegated if proposal is not None else step.drafts).append(draft)
+        step.delegated.append(draft)  # the unit proposal's own mail carries it
         step.result.units += 1
 
 

@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.models.notify import DigestMember, MailDay, OutboxMessage, OutboxStatus
 from tracker.timeutil import cn_date, local_date
@@ -31,7 +32,6 @@ from tracker.services import keys
 
 DIGEST_KIND = "digest"
 DIRTY = "tracker.daymail.dirty_digests"
-MAX_LISTED = 100  # a digest lists this many notices in full and counts the rest (the app lists them all)
 LABEL_ORDER = ["提醒", "进展报告提醒", "催办", "督办", "约谈建议", "通报建议"]
 _LABEL = re.compile(r"^【([^】]{1,12})】")
 _URL = re.compile(r"https?://[^\s<>\"'，。；）]+")
@@ -71,19 +71,62 @@ def linkify(text: str) -> Markup:
     return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped).replace("\n", "<br>\n"))
 
 
-def render_digest(rows: list[OutboxMessage], day: date) -> tuple[str, str, str]:
-    """(subject, text, html) of an address's digest; one notice alone is sent as it is."""
-    if len(rows) == 1:
+@dataclass
+class Item:
+    """What a digest needs of one member notice (bodies only for the ones it lists)."""
+
+    id: int
+    subject: str
+    unit_id: int | None
+    task_id: int | None
+    body_text: str = ""
+    body_html: str = ""
+
+
+def render_digest(rows, day: date, *, total: int | None = None, units: list | None = None) -> tuple[str, str, str]:
+    """(subject, text, html) of an address's digest; one notice alone is sent as it is.
+
+    Bounded: at most DIGEST_MAX_ITEMS notices in full, then "另有N项" with a link and, when some are left
+    out, a count per unit; never over MAIL_MAX_MESSAGE_BYTES — past it the notices are dropped and the
+    per-unit lines cut until it fits (the app lists everything). Never refused for its size."""
+    if len(rows) == 1 and not total:
         return rows[0].subject, rows[0].body_text, rows[0].body_html
+    current = settings()
     env = current_app.jinja_env
-    listed = rows[:MAX_LISTED]
-    context = {"day": cn_date(day), "count": len(rows), "more": len(rows) - len(listed),
-               "base_url": settings().base_url,
-               "items": [{"subject": r.subject, "label": label_of(r.subject), "text": r.body_text,
-                          "html": linkify(r.body_text)} for r in listed]}
-    text = env.get_template("email/notice_digest.txt").render(context)
-    html = env.get_template("email/notice_digest.html").render(context)
-    return digest_subject(rows), text, html
+    count = total if total is not None else len(rows)
+    listed = rows[:current.digest_max_items]
+    units = units or []
+
+    def build(items, unit_lines, cut=0):
+        context = {"day": cn_date(day), "count": count, "more": count - len(items), "base_url": current.base_url,
+                   "items": [{"subject": r.subject, "label": label_of(r.subject), "text": r.body_text,
+                              "html": linkify(r.body_text)} for r in items],
+                   "units": unit_lines if count > len(items) else [], "units_cut": cut}
+        return (env.get_template("email/notice_digest.txt").render(context),
+                env.get_template("email/notice_digest.html").render(context))
+
+    text, html = build(listed, units)
+    limit = current.mail_max_message_bytes
+    if len(text.encode()) + len(html.encode()) > limit:
+        keep = len(units)
+        text, html = build([], units[:keep], len(units) - keep)
+        while keep and len(text.encode()) + len(html.encode()) > limit:
+            keep //= 2
+            text, html = build([], units[:keep], len(units) - keep)
+    return digest_subject_counts(_label_counts(rows, units), count), text, html
+
+
+def _label_counts(rows, units) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[label_of(row.subject)] = counts.get(label_of(row.subject), 0) + 1
+    return counts
+
+
+def digest_subject_counts(counts: dict[str, int], total: int) -> str:
+    order = sorted(counts, key=lambda lab: (LABEL_ORDER.index(lab) if lab in LABEL_ORDER else 99, lab))
+    parts = "、".join(f"{lab}{counts[lab]}项" for lab in order)
+    return f"【整改督办】{total}项整改任务通知：{parts}"
 
 
 def digest_key(address: str, day: date) -> str:
@@ -91,7 +134,10 @@ def digest_key(address: str, day: date) -> str:
 
 
 def settle(session, rows: list[OutboxMessage], now: datetime) -> None:
-    """Gives the freshly stored, mailable notice rows their day's mail (see the module docstring)."""
+    """Gives the freshly stored, mailable notice rows their day's mail (see the module docstring).
+
+    In sets: a fixed number of statements for all the rows and addresses of one call (a scan page),
+    never one query or locking UPDATE per address or per notice."""
     if not rows:
         return
     tz = settings().timezone
@@ -111,100 +157,147 @@ def settle(session, rows: list[OutboxMessage], now: datetime) -> None:
         else:
             member.row.status = OutboxStatus.MERGED
     session.flush()
-    for address, its in by_address.items():
-        if len(its) == 1 and id(its[0]) in alone:
-            continue
-        digest = _digest_for(session, address, days.get(address), today, now)
-        _add_members(session, digest, [m.row for m in its])
+    wanting = [a for a, its in by_address.items() if not (len(its) == 1 and id(its[0]) in alone)]
+    digests = _digests_for(session, wanting, days, today, now)
+    _add_members(session, {address: (digests[address], [m.row for m in by_address[address]]) for address in wanting})
 
 
 def _absorb_pending_singletons(session, members: list[Member], today: date) -> dict[str, MailDay]:
     """A notice already sent alone today but still pending is taken back into the digests being built."""
     while True:
         addresses = sorted({a for m in members for a in m.addresses})
-        days = {d.address: d for d in session.scalars(select(MailDay).where(
-            MailDay.address.in_(addresses), MailDay.day == today))}
+        found = session.execute(select(MailDay, OutboxMessage).join(OutboxMessage, OutboxMessage.id == MailDay.message_id)
+                                .where(MailDay.address.in_(addresses), MailDay.day == today)).all()
+        days = {day.address: day for day, _ in found}
         ours = {m.row.id for m in members}
-        absorbed = False
-        for day in days.values():
-            row = session.get(OutboxMessage, day.message_id)
-            if row.id in ours or row.kind == DIGEST_KIND:
-                continue
-            # Conditional: a sender that has claimed the row wins, and the notice joins tomorrow's digest.
-            taken_back = session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING,
-            ).values(status=OutboxStatus.MERGED).execution_options(synchronize_session="fetch")).rowcount
-            if taken_back:
-                session.execute(delete(MailDay).where(MailDay.message_id == row.id))
-                session.flush()
-                members.append(Member.of(row))
-                absorbed = True
-                break
-        if not absorbed:
+        candidates = {row.id: row for _, row in found if row.id not in ours and row.kind != DIGEST_KIND}
+        if not candidates:
             return days
+        # Conditional: a sender that has claimed the row wins, and the notice joins tomorrow's digest.
+        taken = set(session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(list(candidates)), OutboxMessage.status == OutboxStatus.PENDING,
+        ).values(status=OutboxStatus.MERGED).returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)).scalars())
+        if not taken:
+            return days
+        session.execute(delete(MailDay).where(MailDay.message_id.in_(list(taken))))
+        for row_id in taken:
+            set_committed_value(candidates[row_id], "status", OutboxStatus.MERGED)
+            members.append(Member.of(candidates[row_id]))
 
 
-def _digest_for(session, address: str, today_mail: MailDay | None, today: date, now: datetime) -> OutboxMessage:
-    """The address's digest that may still take notices: today's, or the next working day's."""
-    day, mail = today, today_mail
-    while True:
-        if mail is None:
-            return _new_digest(session, address, day, now)
-        row = session.get(OutboxMessage, mail.message_id)
-        if row.kind == DIGEST_KIND and _lock_if_pending(session, row):
-            return row
+def _digests_for(session, addresses: list[str], days: dict, today: date, now: datetime) -> dict[str, OutboxMessage]:
+    """Each address's digest that may still take notices: today's, or the next working day's (all the
+    addresses of one call together, one round per day looked at)."""
+    result: dict[str, OutboxMessage] = {}
+    day, mails = today, {a: days.get(a) for a in addresses}
+    while mails:
+        fresh = [a for a, mail in mails.items() if mail is None]
+        if fresh:
+            result.update(_new_digests(session, fresh, day, now))
+        held = {a: mail for a, mail in mails.items() if mail is not None}
+        if not held:
+            break
+        rows = {r.id: r for r in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.id.in_({m.message_id for m in held.values()})))}
+        digest_ids = [i for i, r in rows.items() if r.kind == DIGEST_KIND]
+        # Holds the digest rows (PostgreSQL row lock) while notices are added; a sender that has one wins.
+        locked = set(session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(digest_ids), OutboxMessage.status == OutboxStatus.PENDING,
+        ).values(attempts=OutboxMessage.attempts).returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)).scalars()) if digest_ids else set()
+        later = []
+        for address, mail in held.items():
+            if mail.message_id in locked:
+                result[address] = rows[mail.message_id]
+            else:
+                later.append(address)
+        if not later:
+            break
         day = _next_workday(session, day)
-        mail = session.get(MailDay, (address, day))
+        found = {m.address: m for m in session.scalars(select(MailDay).where(MailDay.address.in_(later),
+                                                                             MailDay.day == day))}
+        mails = {a: found.get(a) for a in later}
+    return result
 
 
-def _lock_if_pending(session, row: OutboxMessage) -> bool:
-    """Holds the digest row (PostgreSQL row lock) while notices are added; False once a sender has it."""
-    return bool(session.execute(update(OutboxMessage).where(
-        OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING,
-    ).values(attempts=OutboxMessage.attempts)).rowcount)
-
-
-def _new_digest(session, address: str, day: date, now: datetime) -> OutboxMessage:
-    display = address
+def _new_digests(session, addresses: list[str], day: date, now: datetime) -> dict[str, OutboxMessage]:
     send_at = now if day <= local_date(now, settings().timezone) else _morning(day)
-    row = OutboxMessage(key=digest_key(address, day), kind=DIGEST_KIND, to_addresses=[display], cc_addresses=[],
-                        subject="", body_text="", body_html="", status=OutboxStatus.PENDING, attempts=0,
-                        next_attempt_at=send_at, created_at=now)
-    session.add(row)
+    rows = {a: OutboxMessage(key=digest_key(a, day), kind=DIGEST_KIND, to_addresses=[a], cc_addresses=[],
+                             subject="", body_text="", body_html="", status=OutboxStatus.PENDING, attempts=0,
+                             next_attempt_at=send_at, created_at=now) for a in addresses}
+    session.add_all(rows.values())
     session.flush()
-    session.add(MailDay(address=address, day=day, message_id=row.id))
-    return row
+    session.add_all(MailDay(address=a, day=day, message_id=row.id) for a, row in rows.items())
+    return rows
 
 
-def _add_members(session, digest: OutboxMessage, rows: list[OutboxMessage]) -> None:
-    known = set(session.scalars(select(DigestMember.message_id).where(DigestMember.digest_id == digest.id)))
-    for row in rows:
-        if row.id not in known:
-            session.add(DigestMember(digest_id=digest.id, message_id=row.id))
-            known.add(row.id)
-        if row.digest_id is None:
-            row.digest_id = digest.id
+def _add_members(session, wanted: dict) -> None:
+    if not wanted:
+        return
+    digest_ids = {digest.id for digest, _ in wanted.values()}
+    known = set(session.execute(select(DigestMember.digest_id, DigestMember.message_id)
+                                .where(DigestMember.digest_id.in_(digest_ids))).all())
+    for digest, rows in wanted.values():
+        for row in rows:
+            if (digest.id, row.id) not in known:
+                session.add(DigestMember(digest_id=digest.id, message_id=row.id))
+                known.add((digest.id, row.id))
+            if row.digest_id is None:
+                row.digest_id = digest.id
     # Rendered once per transaction (render_dirty, run before commit), not once per added notice: the
     # organization department's digest can gather hundreds of notices in one scan.
-    session.info.setdefault(DIRTY, set()).add(digest.id)
+    session.info.setdefault(DIRTY, set()).update(digest_ids)
 
 
 def render_dirty(session) -> None:
-    """Renders every digest that gained notices in this transaction."""
+    """Renders every digest that gained notices in this transaction: three reads for all of them (the
+    members' subjects, the listed members' bodies, the units' names), then one render per digest."""
     dirty = session.info.pop(DIRTY, set())
     if not dirty:
         return
     session.flush()
-    for digest in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(dirty))):
-        members = session.scalars(select(OutboxMessage).join(DigestMember, DigestMember.message_id == OutboxMessage.id)
-                                  .where(DigestMember.digest_id == digest.id).order_by(OutboxMessage.id)).all()
+    from tracker.models import Unit
+
+    digests = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(dirty))).all()
+    items: dict[int, list[Item]] = {}
+    for digest_id, mid, subject, unit_id, task_id in session.execute(
+            select(DigestMember.digest_id, OutboxMessage.id, OutboxMessage.subject, OutboxMessage.unit_id,
+                   OutboxMessage.task_id).join(OutboxMessage, OutboxMessage.id == DigestMember.message_id)
+            .where(DigestMember.digest_id.in_(dirty)).order_by(OutboxMessage.id)):
+        items.setdefault(digest_id, []).append(Item(mid, subject, unit_id, task_id))
+    limit = settings().digest_max_items
+    wanted = {item.id for its in items.values() for item in (its if len(its) == 1 else its[:limit])}
+    bodies = {mid: (text, html) for mid, text, html in session.execute(
+        select(OutboxMessage.id, OutboxMessage.body_text, OutboxMessage.body_html)
+        .where(OutboxMessage.id.in_(wanted)))} if wanted else {}
+    unit_ids = {i.unit_id for its in items.values() if len(its) > limit for i in its if i.unit_id}
+    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
+    for digest in digests:
+        members = items.get(digest.id, [])
+        for item in members:
+            item.body_text, item.body_html = bodies.get(item.id, ("", ""))
         if len(members) == 1 and members[0].task_id is not None:
             digest.task_id, digest.unit_id = members[0].task_id, members[0].unit_id
         else:
             digest.task_id = None
         day = date.fromisoformat(digest.key.rsplit(":", 1)[1])
-        digest.subject, digest.body_text, digest.body_html = render_digest(members, day)
+        digest.subject, digest.body_text, digest.body_html = render_digest(
+            members, day, units=_per_unit(members, names) if len(members) > limit else None)
     session.flush()
+
+
+def _per_unit(members: list[Item], names: dict) -> list[dict]:
+    """The digest's notices counted per unit and kind, the unit with most first."""
+    table: dict[str, dict[str, int]] = {}
+    for item in members:
+        name = names.get(item.unit_id, "全县共性问题" if item.unit_id is None else f"单位{item.unit_id}")
+        row = table.setdefault(name, {})
+        row[label_of(item.subject)] = row.get(label_of(item.subject), 0) + 1
+    lines = [{"unit": name, "count": sum(c.values()),
+              "kinds": "、".join(f"{k}{v}项" for k, v in sorted(c.items(), key=lambda kv: -kv[1]))}
+             for name, c in table.items()]
+    return sorted(lines, key=lambda line: (-line["count"], line["unit"]))
 
 
 def _render_before_commit(session) -> None:

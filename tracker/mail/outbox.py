@@ -130,23 +130,34 @@ def enqueue_email(session, *, key: str, kind: str, template: str, context: dict,
 def store_draft(session, draft: Draft, now: datetime, *, status: str = OutboxStatus.PENDING,
                 digest: OutboxMessage | None = None, keep_row: bool = False) -> OutboxMessage | None:
     """keep_row: store the row even without recipients (a delegated notice still takes its key)."""
-    row = None
-    if draft.mailable or keep_row:
-        row = OutboxMessage(key=draft.key, kind=draft.kind, task_id=draft.task_id, unit_id=draft.unit_id,
-                            to_addresses=draft.to, cc_addresses=draft.cc, subject=draft.subject,
-                            body_text=draft.body_text, body_html=draft.body_html, status=status, attempts=0,
-                            next_attempt_at=now, created_at=now, digest_id=digest.id if digest else None)
-        session.add(row)
+    return store_drafts(session, [draft], now, status=status, digest=digest, keep_row=keep_row)[0]
+
+
+def store_drafts(session, drafts: list[Draft], now: datetime, *, status: str = OutboxStatus.PENDING,
+                 digest: OutboxMessage | None = None, keep_row: bool = False) -> list[OutboxMessage | None]:
+    """store_draft for many drafts with one flush for all their rows (a scan page stores hundreds)."""
+    rows = []
+    for draft in drafts:
+        row = None
+        if draft.mailable or keep_row:
+            row = OutboxMessage(key=draft.key, kind=draft.kind, task_id=draft.task_id, unit_id=draft.unit_id,
+                                to_addresses=draft.to, cc_addresses=draft.cc, subject=draft.subject,
+                                body_text=draft.body_text, body_html=draft.body_html, status=status, attempts=0,
+                                next_attempt_at=now, created_at=now, digest_id=digest.id if digest else None)
+            session.add(row)
+        rows.append(row)
+    if any(row is not None for row in rows):
         session.flush()
-    notices = {}
-    for user in draft.users:
-        notices[user.id] = Notice(user_id=user.id, key=draft.key, kind=draft.kind, task_id=draft.task_id,
-                                  unit_id=draft.unit_id, outbox_id=row.id if row else None, title=draft.subject,
-                                  body=draft.body_text, created_at=now)
-        session.add(notices[user.id])
-    if draft.main_user is not None and status != OutboxStatus.DELEGATED:
-        _reach_main_user(session, draft, notices.get(draft.main_user.id), now)
-    return row
+    for draft, row in zip(drafts, rows):
+        notices = {}
+        for user in draft.users:
+            notices[user.id] = Notice(user_id=user.id, key=draft.key, kind=draft.kind, task_id=draft.task_id,
+                                      unit_id=draft.unit_id, outbox_id=row.id if row else None, title=draft.subject,
+                                      body=draft.body_text, created_at=now)
+            session.add(notices[user.id])
+        if draft.main_user is not None and status != OutboxStatus.DELEGATED:
+            _reach_main_user(session, draft, notices.get(draft.main_user.id), now)
+    return rows
 
 
 def _reach_main_user(session, draft: Draft, notice, now: datetime) -> None:
@@ -180,11 +191,7 @@ def enqueue_drafts(session, drafts: list[Draft], now: datetime, **_ignored) -> l
     for draft in drafts:
         if draft.key not in taken:
             fresh.setdefault(draft.key, draft)
-    mailable = []
-    for draft in fresh.values():
-        row = store_draft(session, draft, now)
-        if row is not None:
-            mailable.append(row)
+    mailable = [row for row in store_drafts(session, list(fresh.values()), now) if row is not None]
     settle(session, mailable, now)
     return [row for row in mailable if row.status == OutboxStatus.PENDING]
 

@@ -24,11 +24,17 @@ class ProposalStatus(StrEnum):
     PENDING = "待决定"
     DECIDED = "已决定"
     DISMISSED = "已驳回"
+    # Every task it listed was 销号 before anyone decided: nothing left to talk about (resolved_on says when).
+    RESOLVED = "已整改"
 
 
 class ProposalSubject(StrEnum):
     TASK = "task"  # one overdue task (escalation level 2 or 3)
     UNIT = "unit"  # a unit with many overdue tasks (问题较多、长期打不开局面)
+    # One secretary (or, for tasks without one, the unit) and all their tasks that reached the rule this
+    # month; tasks are added while it waits for a decision. The scan proposes only these now; TASK
+    # proposals remain from before.
+    PERSON = "person"
 
 
 class Proposal(db.Model):
@@ -42,9 +48,13 @@ class Proposal(db.Model):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
     # Set for both subjects (a task proposal copies its task's unit): secretaries' access and lists go by it.
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
-    # What makes a proposal unique: "task:<id>:c<reminder_cycle>" or "unit:<id>:<YYYY-MM>". One column so
-    # that a single unique constraint (with ON CONFLICT DO NOTHING) holds on SQLite and PostgreSQL alike.
+    # What makes a proposal unique: "person:<owner id>:<YYYY-MM>" ("person:u<unit id>:…" without an owner;
+    # "…-2" after a decision that month), "unit:<id>:<YYYY-MM>", or the older "task:<id>:c<reminder_cycle>".
+    # One column so that a single unique constraint (ON CONFLICT DO NOTHING) holds on both databases.
     scope_key: Mapped[str] = mapped_column(String(60))
+    # The secretary a PERSON proposal is about (NULL: the unit's tasks without an owner).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    resolved_on: Mapped[date | None] = mapped_column(Date)  # local day its last task was 销号 (已整改)
     reminder_cycle: Mapped[int | None] = mapped_column(Integer)
     source_level: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
@@ -53,6 +63,7 @@ class Proposal(db.Model):
 
     task: Mapped[Task | None] = relationship(Task)
     unit: Mapped[Unit | None] = relationship(Unit)
+    owner: Mapped[User | None] = relationship(User, foreign_keys=[owner_id])
     tasks: Mapped[list["ProposalTask"]] = relationship(
         back_populates="proposal", order_by="ProposalTask.id", cascade="all, delete-orphan"
     )
@@ -70,7 +81,7 @@ class Proposal(db.Model):
 
     @property
     def subject_label(self) -> str:
-        return "单位" if self.subject == ProposalSubject.UNIT else "整改任务"
+        return {ProposalSubject.UNIT: "单位", ProposalSubject.PERSON: "责任人"}.get(self.subject, "整改任务")
 
 
 class ProposalTask(db.Model):
@@ -84,6 +95,10 @@ class ProposalTask(db.Model):
     deadline: Mapped[date | None] = mapped_column(Date)
     days_overdue: Mapped[int] = mapped_column(Integer, default=0)
     level: Mapped[int] = mapped_column(Integer, default=0)
+    # "<kind>:task:<id>:c<cycle>" for a task that reached a rule (a PERSON proposal): a task is proposed
+    # for 约谈 (or 通报) once per reminder cycle, whichever proposal carries it. NULL on unit proposals.
+    link_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     proposal: Mapped[Proposal] = relationship(back_populates="tasks")
     task: Mapped[Task] = relationship(Task)

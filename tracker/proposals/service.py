@@ -12,7 +12,6 @@ calls it.
 """
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from tracker.escalation.calendar import WorkCalendar
@@ -24,10 +23,12 @@ from tracker.models.proposals import (
     ProposalSubject,
     ProposalTask,
 )
+from tracker.proposals import per_person
 from tracker.proposals.dossier import days_overdue
 from tracker.services import audit
 from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date
+from tracker.services import keys
 
 LEVEL_KINDS = {EscalationLevel.TALK: ProposalKind.TALK, EscalationLevel.CIRCULAR: ProposalKind.CIRCULAR}
 LEVEL_RULE_KEYS = {EscalationLevel.TALK: "level2_after_workdays", EscalationLevel.CIRCULAR: "level3_after_workdays"}
@@ -41,56 +42,52 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 # --- proposing (called by the escalation scan) -------------------------------------------------------
+# Tasks that reach 约谈 / 通报 are proposed per person (tracker.proposals.per_person); the scan calls
+# propose_reached once per page. propose_for_task is the same for one task.
 
 def propose_for_task(session, task: Task, level: int, now: datetime,
                      calendar: WorkCalendar | None = None) -> Proposal | None:
-    """Proposes 约谈 (level 2) or 通报 (level 3) for an overdue task, once per reminder cycle.
+    """Puts an overdue task into its secretary's pending 约谈 (level 2) / 通报 (level 3) proposal, made
+    now if none waits; once per task, kind and reminder cycle. Mails as the scan does.
 
-    Days overdue are working days on `calendar` (loaded from the holiday table when not given), as the
-    escalation rules count them.
-
-    Returns the new proposal, or None when there is nothing new: already proposed in this cycle, the task
-    is closed, or it belongs to no unit (a county-wide task has no secretary to talk to).
-    """
+    Returns the proposal the task was added to, or None when there is nothing new: already proposed in
+    this cycle, the task is closed, or it belongs to no unit (a county-wide task has no secretary)."""
     if level not in LEVEL_KINDS:
         raise ValueError(f"only levels 2 (约谈) and 3 (通报) are proposed, not {level}")
-    if task.is_closed or task.unit_id is None:
-        return None
-    kind = LEVEL_KINDS[level]
-    today = local_date(now, _tz())
-    late = days_overdue(task, today, calendar or WorkCalendar.load(session))
-    threshold = (task.policy or {}).get(LEVEL_RULE_KEYS[level])
-    beyond = f"（超过{threshold}个工作日）" if threshold else ""
-    unit_name = task.unit.name if task.unit else ""
-    reason = (f"{unit_name}的整改任务“{_short(task.problem_text)}”整改时限为{cn_date(task.deadline)}，"
-              f"截至{cn_date(today)}已逾期{late}个工作日{beyond}，按规则建议{kind}。")
-    proposal = _insert_once(session, kind=kind, subject=ProposalSubject.TASK, task_id=task.id,
-                            unit_id=task.unit_id, scope_key=f"task:{task.id}:c{task.reminder_cycle}",
-                            reminder_cycle=task.reminder_cycle, source_level=level, reason=reason, now=now)
-    if proposal is None:
-        return None
-    session.add(ProposalTask(proposal=proposal, task_id=task.id, deadline=task.deadline, days_overdue=late,
-                             level=task.escalation_level))
-    _after_create(session, proposal, now)
-    return proposal
+    batch = per_person.propose_reached(session, [(task, level)], now, calendar=calendar)
+    _enqueue(session, batch.drafts, now)
+    return batch.added.get((task.id, level))
 
 
 def proposal_for_milestone(session, task: Task, level: int, now: datetime) -> Proposal | None:
-    """The proposal that carries a 约谈 (level 2) / 通报 (level 3) milestone of the task's current cycle: the
-    one just made, or the one made earlier in this cycle and still 待决定. None (a county-wide task, a
-    proposal already decided) means the scan mails the notice itself."""
+    """The pending proposal that carries a 约谈 / 通报 milestone of the task's current cycle (just made or
+    grown, or waiting from earlier). None (a county-wide task, a proposal already decided) means the scan
+    mails the notice itself."""
     if level < EscalationLevel.TALK:
         return None
-    proposal = propose_for_task(session, task, level, now)
-    if proposal is not None:
-        return proposal
-    return session.scalar(select(Proposal).where(
-        Proposal.kind == LEVEL_KINDS[level], Proposal.scope_key == f"task:{task.id}:c{task.reminder_cycle}",
-        Proposal.status == ProposalStatus.PENDING))
+    batch = per_person.propose_reached(session, [(task, level)], now)
+    _enqueue(session, batch.drafts, now)
+    return batch.carried.get((task.id, level))
+
+
+def _enqueue(session, drafts, now: datetime) -> None:
+    if drafts:
+        from tracker.mail.outbox import enqueue_drafts
+
+        enqueue_drafts(session, drafts, now)
+
+
+resolve_closed = per_person.resolve_closed
+propose_reached = per_person.propose_reached
+
+# A unit proposal lists the most overdue tasks up to this many (its reason gives the full count): a
+# province-scale unit with thousands of overdue tasks must not write thousands of rows a month.
+UNIT_PROPOSAL_MAX_TASKS = 200
 
 
 def propose_for_unit(session, unit: Unit, tasks, now: datetime,
-                     calendar: WorkCalendar | None = None) -> Proposal | None:
+                     calendar: WorkCalendar | None = None, total: int | None = None,
+                     drafts: list | None = None) -> Proposal | None:
     """Proposes a unit-level 约谈 of the unit's secretary for its overdue `tasks`, at most once a month.
 
     Returns None when the unit was already proposed this calendar month, or still has one 待决定.
@@ -98,6 +95,7 @@ def propose_for_unit(session, unit: Unit, tasks, now: datetime,
     tasks = [t for t in tasks if not t.is_closed]
     if not tasks:
         return None
+    total = max(len(tasks), int(total or 0))
     waiting = session.scalar(select(Proposal.id).where(
         Proposal.subject == ProposalSubject.UNIT, Proposal.unit_id == unit.id,
         Proposal.status == ProposalStatus.PENDING).limit(1))
@@ -105,10 +103,12 @@ def propose_for_unit(session, unit: Unit, tasks, now: datetime,
         return None
     today = local_date(now, _tz())
     threshold = settings().rules["unit_overdue_threshold"]
-    reason = (f"{unit.name}截至{cn_date(today)}有{len(tasks)}项整改任务逾期未完成（达到{threshold}项），"
+    word = per_person.reach_word(total, threshold)
+    listed = "" if total <= len(tasks) else f"（下列{len(tasks)}项为逾期最久的）"
+    reason = (f"{unit.name}截至{cn_date(today)}有{total}项整改任务逾期未完成（{word}{threshold}项）{listed}，"
               f"问题较多、长期打不开局面，按规则建议对该单位主要负责同志进行约谈。")
     proposal = _insert_once(session, kind=ProposalKind.TALK, subject=ProposalSubject.UNIT, task_id=None,
-                            unit_id=unit.id, scope_key=f"unit:{unit.id}:{today:%Y-%m}", reminder_cycle=None,
+                            unit_id=unit.id, scope_key=keys.unit_proposal_scope(unit.id, today), reminder_cycle=None,
                             source_level=max(t.escalation_level for t in tasks), reason=reason, now=now)
     if proposal is None:
         return None
@@ -116,8 +116,8 @@ def propose_for_unit(session, unit: Unit, tasks, now: datetime,
     for task in sorted(tasks, key=lambda t: (t.deadline or today, t.id)):
         session.add(ProposalTask(proposal=proposal, task_id=task.id, deadline=task.deadline,
                                  days_overdue=days_overdue(task, today, calendar),
-                                 level=task.escalation_level))
-    _after_create(session, proposal, now)
+                                 level=task.escalation_level, added_at=now))
+    _after_create(session, proposal, now, drafts=drafts)
     return proposal
 
 
@@ -138,41 +138,27 @@ def _insert_once(session, *, now: datetime, **values) -> Proposal | None:
     return session.get(Proposal, new_id) if new_id is not None else None
 
 
-def _after_create(session, proposal: Proposal, now: datetime) -> None:
+def _after_create(session, proposal: Proposal, now: datetime, drafts: list | None = None) -> None:
+    """Audits the new proposal and mails it; with `drafts` the mail is handed to the caller (the scan
+    enqueues a page's mails together) instead of being enqueued here."""
     session.flush()
     audit.record(session, actor=None, now=now, action="propose", entity=proposal, field="status",
                  after=proposal.status, note=proposal.reason)
-    _notify_created(session, proposal, now)
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for mails, built from BASE_URL (no request is running in the scheduler)."""
-    base = settings().base_url
-    return base + current_app.url_map.bind("localhost").build(endpoint, values)
-
-
-def _notify_created(session, proposal: Proposal, now: datetime) -> None:
-    """Mails the organization department and the discipline commission, in the proposal's transaction."""
-    from tracker.mail.outbox import enqueue_notice
-
-    users = session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
-                                               User.active.is_(True)).order_by(User.id)).all()
-    addresses = [settings().org_dept_email, settings().discipline_email]
-    today = local_date(now, _tz())
-    unit_name = proposal.unit.name if proposal.unit else ""
-    tasks = [{"problem_text": link.task.problem_text, "deadline": cn_date(link.deadline),
-              "days_overdue": link.days_overdue} for link in proposal.tasks]
+    lines = [per_person.Line(link.task_id, link.task.problem_text, link.deadline, link.days_overdue, None)
+             for link in proposal.tasks]
+    draft = per_person.proposal_draft(proposal, lines, local_date(now, _tz()), _org_and_discipline(session),
+                                      key=f"proposal:{proposal.id}")
     if proposal.subject == ProposalSubject.UNIT:
-        subject = f"【{proposal.kind}建议】{unit_name}：{len(tasks)}项整改任务逾期未完成"
+        draft.subject = f"【{proposal.kind}建议】{proposal.unit.name}：{len(lines)}项整改任务逾期未完成"
+    if drafts is not None:
+        drafts.append(draft)
     else:
-        subject = f"【{proposal.kind}建议】{unit_name}：{_short(tasks[0]['problem_text'], 40)}"
-    context = {
-        "subject": subject,
-        "kind": proposal.kind, "unit_name": unit_name, "subject_label": proposal.subject_label,
-        "reason": proposal.reason, "tasks": tasks, "today": cn_date(today),
-        "link": external_url("proposals.proposal", proposal_id=proposal.id),
-    }
-    # Counts toward each address's one mail per day: it joins the day's digest with the scan's notices.
-    enqueue_notice(session, key=f"proposal:{proposal.id}", kind=f"proposal_{proposal.subject}",
-                  template="proposal_created", context=context, now=now, to_users=users,
-                  to_addresses=[a for a in addresses if a], task_id=proposal.task_id, unit_id=proposal.unit_id)
+        _enqueue(session, [draft], now)
+
+
+def _org_and_discipline(session) -> list:
+    return session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
+                                              User.active.is_(True)).order_by(User.id)).all()
+
+
+external_url = per_person.external_url

@@ -57,3 +57,21 @@ def change(session, *, actor, now, entity, field: str, value, action: str | None
         field=field, before=before, after=value, note=note,
     )
     return True
+
+
+def row(*, actor: User | None, now: datetime, action: str, entity, field: str | None = None, before=None,
+        after=None, note: str = "") -> dict:
+    """An audit event as a plain row, for record_many (the entity must have its id already)."""
+    return {"at": now, "actor_id": actor.id if actor is not None else None, "entity_type": entity.__tablename__,
+            "entity_id": entity.id,
+            "task_id": entity.id if isinstance(entity, Task) else getattr(entity, "task_id", None),
+            "action": action, "field": field, "before": _text(before), "after": _text(after), "note": note or ""}
+
+
+def record_many(session, rows: list[dict]) -> None:
+    """One INSERT for many audit events (the scan writes a page's level changes this way): the same rows
+    record() would add, in the caller's transaction."""
+    if rows:
+        from sqlalchemy import insert
+
+        session.execute(insert(AuditEvent), rows)

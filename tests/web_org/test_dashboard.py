@@ -49,13 +49,14 @@ def expected():
         u = per_unit.setdefault(name, {"tasks": 0, "closed": 0, "overdue": 0, "level": 0})
         u["tasks"] += 1
         u["closed"] += status == C
-        u["overdue"] += status != C and offset is not None and offset < 0
+        # 逾期 (lights.is_overdue): a task awaiting 销号 verification has done its part and is not counted.
+        u["overdue"] += status in (P, W) and offset is not None and offset < 0
         u["level"] = max(u["level"], level)
     return {
         "total": len(SPEC),
         "closed": sum(r[1] == C for r in SPEC),
         "awaiting": sum(r[1] == A for r in SPEC),
-        "overdue": sum(r[2] is not None and r[2] < 0 for r in open_rows),
+        "overdue": sum(r[1] in (P, W) and r[2] is not None and r[2] < 0 for r in open_rows),
         "levels": {lvl: sum(r[3] == lvl for r in open_rows) for lvl in (1, 2, 3)},
         "units": per_unit,
     }
@@ -139,3 +140,41 @@ def test_empty_dashboard(client, app, db):
     html = client.get("/org/").get_data(as_text=True)
     assert _stat(html, "total") == "0" and _stat(html, "rate") == "0.0%"
     assert "暂无销号记录" in html
+
+
+def test_units_rank_worst_first_and_their_light_is_their_tasks_worst(db, dataset):
+    from sqlalchemy import select
+
+    from tracker.models import Task
+    from tracker.services.lights import light_for, worst
+
+    review, _, units = dataset
+    rows = dashboard.unit_rows(db.session, review_id=review.id, today=today(), due_soon_days=7)
+    # 西河乡 has two 红灯 (督办 and 通报), 东山镇 one (late by a day) and a 黄灯, 南湖街道 none.
+    assert [r.name for r in rows] == ["西河乡", "东山镇", "南湖街道"]
+    for row in rows:
+        tasks = db.session.scalars(select(Task).where(Task.unit_id == row.unit_id, Task.review_id == review.id))
+        keys = [light_for(t, today(), 7).key for t in tasks]
+        assert row.light.key == worst(keys)
+        assert row.lights == {k: keys.count(k) for k in ("red", "yellow", "green", "closed")}
+    totals = dashboard.overview(db.session, review_id=review.id, today=today(), due_soon_days=7)
+    assert sum(totals.lights.values()) == totals.total and totals.lights["closed"] == totals.closed
+
+
+def test_closure_rate_line_is_labelled_by_day_and_runs_to_this_week(client, dataset):
+    review, _, _ = dataset
+    series = dashboard.closures_over_time(db_session(), review_id=review.id, bucket="week", tz="Asia/Shanghai",
+                                          until=today())
+    rates = dashboard.closure_rate_series(series, total=len(SPEC))
+    assert rates[0][0] == "1月5日" and rates[0][1] == round(100 * 2 / len(SPEC), 1)
+    monday = today() - timedelta(days=today().weekday())
+    assert rates[-1][0] == f"{monday.month}月{monday.day}日" and rates[-1][2] == 4
+    login(client, "zzb")
+    html = client.get(f"/org/?review={review.id}").get_data(as_text=True)
+    assert "1月5日" in html and "2026-01-05" not in html
+
+
+def db_session():
+    from tracker.extensions import db
+
+    return db.session

@@ -5,19 +5,27 @@ table; only the handful of result rows (units, weeks) reach Python.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import joinedload
 
-from tracker.models import EscalationLevel, Role, Task, TaskStatus, Unit, User
-from tracker.services.lights import Light, light_for
+from tracker.models import (
+    EscalationLevel,
+    ExtensionRequest,
+    ExtensionStatus,
+    Role,
+    Task,
+    TaskStatus,
+    Unit,
+    User,
+)
+from tracker.services.lights import KEYS, Light, light_of, light_sql, overdue_sql, worst
 from tracker.timeutil import local_datetime
 
 OVERALL_UNIT_LABEL = "县委组织部（全县共性问题）"
 
 _CLOSED = Task.status == TaskStatus.CLOSED
-_OVERDUE = and_(Task.status != TaskStatus.CLOSED, Task.deadline.is_not(None))
+_OPEN = Task.status != TaskStatus.CLOSED
 
 
 def _scope(review_id: int | None):
@@ -32,9 +40,11 @@ def _count_if(condition):
 class Overview:
     total: int
     closed: int
-    awaiting: int
+    awaiting: int  # 待审核销号
     overdue: int
     levels: dict[int, int]
+    lights: dict[str, int]  # red / yellow / green / closed → tasks
+    extensions: int = 0  # 待审批延期
 
     @property
     def closure_rate(self) -> float:
@@ -42,19 +52,24 @@ class Overview:
         return round(100.0 * self.closed / self.total, 1) if self.total else 0.0
 
 
-def overview(session, *, review_id: int | None, today: date) -> Overview:
-    overdue = and_(_OVERDUE, Task.deadline < today)
+def overview(session, *, review_id: int | None, today: date, due_soon_days: int = 7) -> Overview:
+    light = light_sql(today, due_soon_days)
     row = session.execute(
         select(
             func.count(Task.id),
             _count_if(_CLOSED),
             _count_if(Task.status == TaskStatus.AWAITING_VERIFICATION),
-            _count_if(overdue),
-            *[_count_if(and_(Task.escalation_level == level, ~_CLOSED)) for level in (1, 2, 3)],
+            _count_if(overdue_sql(today)),
+            *[_count_if(and_(Task.escalation_level == level, _OPEN)) for level in (1, 2, 3)],
+            *[_count_if(light == key) for key in KEYS],
         ).where(*_scope(review_id))
     ).one()
+    extensions = session.scalar(
+        select(func.count(ExtensionRequest.id)).join(Task, Task.id == ExtensionRequest.task_id)
+        .where(ExtensionRequest.status == ExtensionStatus.REQUESTED, _OPEN, *_scope(review_id)))
     return Overview(total=row[0], closed=row[1], awaiting=row[2], overdue=row[3],
-                    levels={1: row[4], 2: row[5], 3: row[6]})
+                    levels={1: row[4], 2: row[5], 3: row[6]}, lights=dict(zip(KEYS, row[7:11])),
+                    extensions=extensions or 0)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,8 @@ class UnitRow:
     overdue: int
     max_level: int
     light: Light
+    lights: dict[str, int]
+    overdue_days: int  # of its longest-overdue open task; 0 when none is late
 
     @property
     def closure_rate(self) -> float:
@@ -76,43 +93,57 @@ class UnitRow:
         return EscalationLevel.LABELS.get(self.max_level, "")
 
 
-UNIT_SORTS = ("name", "tasks", "closed", "rate", "overdue", "level")
+# "worst": most 红灯 first, then the longest overdue, then most 黄灯 — the 工作台's default.
+UNIT_SORTS = ("worst", "name", "tasks", "closed", "rate", "overdue", "level")
 
 
-def unit_rows(session, *, review_id: int | None, today: date, sort: str = "name",
-              due_soon_days: int) -> list[UnitRow]:
-    """One row per 责任单位 (plus the county-wide problems), sorted in SQL by `sort` ("-x" descending)."""
+def unit_rows_query(*, review_id: int | None, today: date, sort: str = "worst", due_soon_days: int,
+                    q: str = ""):
+    """One row per 责任单位 (plus the county-wide problems) as a select(), sorted by `sort` ("-x" descending).
+
+    Rows go through unit_row(); a view pages them with main.paginate_rows."""
+    light = light_sql(today, due_soon_days)
     tasks = func.count(Task.id).label("tasks")
     closed = _count_if(_CLOSED).label("closed")
-    overdue = _count_if(and_(_OVERDUE, Task.deadline < today)).label("overdue")
-    open_level = func.coalesce(func.max(case((~_CLOSED, Task.escalation_level), else_=None)), 0)
+    overdue = _count_if(overdue_sql(today)).label("overdue")
     max_level = func.coalesce(func.max(Task.escalation_level), 0).label("max_level")
-    earliest_open = func.min(case((~_CLOSED, Task.deadline), else_=None)).label("earliest_open")
+    earliest_late = func.min(case((overdue_sql(today), Task.deadline), else_=None)).label("earliest_late")
+    counts = [_count_if(light == key).label(key) for key in KEYS]
     name = func.coalesce(Unit.name, literal(OVERALL_UNIT_LABEL)).label("name")
     rate = (closed * 1.0 / func.nullif(tasks, 0))
-    descending = sort.startswith("-")
     key = sort.lstrip("-")
-    order = {"name": name, "tasks": tasks, "closed": closed, "rate": rate, "overdue": overdue,
-             "level": max_level}.get(key, name)
+    if key == "worst":
+        order = [counts[0].desc(), earliest_late.asc().nulls_last(), counts[1].desc(), name.asc()]
+    else:
+        column = {"name": name, "tasks": tasks, "closed": closed, "rate": rate, "overdue": overdue,
+                  "level": max_level}.get(key, name)
+        order = [column.desc() if sort.startswith("-") else column.asc(), name.asc()]
     query = (
-        select(Task.unit_id, name, tasks, closed, overdue, max_level, open_level.label("open_level"),
-               earliest_open)
+        select(Task.unit_id, name, tasks, closed, overdue, max_level, earliest_late, *counts)
         .outerjoin(Unit, Unit.id == Task.unit_id)
         .where(*_scope(review_id))
         .group_by(Task.unit_id, Unit.name)
-        .order_by(order.desc() if descending else order.asc(), name.asc())
+        .order_by(*order)
     )
-    rows = []
-    for r in session.execute(query):
-        # The unit's light is the light of its most pressing open task, by the one shared rule.
-        proxy = SimpleNamespace(
-            status=TaskStatus.CLOSED if r.closed == r.tasks else TaskStatus.IN_PROGRESS,
-            deadline=r.earliest_open, escalation_level=r.open_level,
-        )
-        rows.append(UnitRow(unit_id=r.unit_id, name=r.name, tasks=r.tasks, closed=r.closed,
-                            overdue=r.overdue, max_level=r.max_level,
-                            light=light_for(proxy, today, due_soon_days)))
-    return rows
+    text = (q or "").strip()
+    if text:
+        query = query.having(name.ilike(f"%{escape_like(text)}%", escape="\\"))
+    return query
+
+
+def unit_row(r, today: date) -> UnitRow:
+    lights = {key: int(getattr(r, key)) for key in KEYS}
+    # The unit's light is the worst light of its tasks, each by the one rule (lights.light_sql).
+    worst_key = worst(key for key, n in lights.items() if n)
+    return UnitRow(unit_id=r.unit_id, name=r.name, tasks=r.tasks, closed=r.closed, overdue=r.overdue,
+                   max_level=r.max_level, light=light_of(worst_key), lights=lights,
+                   overdue_days=(today - r.earliest_late).days if r.earliest_late else 0)
+
+
+def unit_rows(session, *, review_id: int | None, today: date, sort: str = "worst",
+              due_soon_days: int, q: str = "") -> list[UnitRow]:
+    query = unit_rows_query(review_id=review_id, today=today, sort=sort, due_soon_days=due_soon_days, q=q)
+    return [unit_row(r, today) for r in session.execute(query)]
 
 
 def _bucket_expression(session, bucket: str, tz: str | None):
@@ -135,8 +166,9 @@ def _bucket_expression(session, bucket: str, tz: str | None):
 
 
 def closures_over_time(session, *, review_id: int | None, bucket: str = "week",
-                       tz: str | None = None, limit: int = 104) -> list[tuple[str, int, int]]:
-    """[(period label, closed in period, cumulative 已销号)] with empty periods filled in."""
+                       tz: str | None = None, limit: int = 104,
+                       until: date | None = None) -> list[tuple[str, int, int]]:
+    """[(period label, closed in period, cumulative 已销号)] with empty periods filled in (up to `until`)."""
     bucket = "month" if bucket == "month" else "week"
     period = _bucket_expression(session, bucket, tz).label("period")
     counts = dict(session.execute(
@@ -145,7 +177,11 @@ def closures_over_time(session, *, review_id: int | None, bucket: str = "week",
     ).all())
     if not counts:
         return []
-    periods = _fill_periods(sorted(counts), bucket)[-limit:]
+    keys = sorted(counts)
+    if until is not None:
+        last = (until - timedelta(days=until.weekday())).isoformat() if bucket == "week" else f"{until:%Y-%m}"
+        keys.append(max(last, keys[-1]))
+    periods = _fill_periods(keys, bucket)[-limit:]
     first_shown = periods[0]
     total = sum(n for p, n in counts.items() if p < first_shown)
     series = []
@@ -153,6 +189,18 @@ def closures_over_time(session, *, review_id: int | None, bucket: str = "week",
         total += counts.get(p, 0)
         series.append((p, counts.get(p, 0), total))
     return series
+
+
+def period_label(period: str) -> str:
+    """'2026-12-01' → 12月1日 (a week's Monday), '2026-12' → 2026年12月."""
+    parts = [int(p) for p in period.split("-")]
+    return f"{parts[1]}月{parts[2]}日" if len(parts) == 3 else f"{parts[0]}年{parts[1]}月"
+
+
+def closure_rate_series(series, total: int) -> list[tuple[str, float, int]]:
+    """The cumulative 销号率 (percent of all tasks) per period, labelled as people read dates."""
+    return [(period_label(p), round(100.0 * cumulative / total, 1) if total else 0.0, cumulative)
+            for p, _closed, cumulative in series]
 
 
 def _fill_periods(keys: list[str], bucket: str) -> list[str]:
@@ -179,13 +227,15 @@ class TaskFilters:
     overdue: bool = False
     level: int | None = None  # exact level; -1 means 督办 or above
     query: str = ""
+    light: str | None = None  # red / yellow / green / closed, by lights.light_sql
+    extension_pending: bool = False  # 待审批延期
 
 
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filtered_tasks(base, filters: TaskFilters, *, today: date):
+def filtered_tasks(base, filters: TaskFilters, *, today: date, due_soon_days: int = 7):
     """Adds the list filters to `base` (a select(Task), e.g. access.visible_tasks(user))."""
     query = base
     if filters.review_id:
@@ -199,7 +249,12 @@ def filtered_tasks(base, filters: TaskFilters, *, today: date):
     if filters.task_type:
         query = query.where(Task.task_type == filters.task_type)
     if filters.overdue:
-        query = query.where(_OVERDUE, Task.deadline < today)
+        query = query.where(overdue_sql(today))
+    if filters.light in KEYS:
+        query = query.where(light_sql(today, due_soon_days) == filters.light)
+    if filters.extension_pending:
+        query = query.where(Task.id.in_(select(ExtensionRequest.task_id)
+                                        .where(ExtensionRequest.status == ExtensionStatus.REQUESTED)))
     if filters.level is not None:
         query = query.where(Task.escalation_level >= 1 if filters.level < 0
                             else Task.escalation_level == filters.level)

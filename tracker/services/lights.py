@@ -1,11 +1,21 @@
-"""红灯 / 黄灯 / 绿灯: how a task stands against its deadline, the same on every list."""
-from dataclasses import dataclass
-from datetime import date
+"""红灯 / 黄灯 / 绿灯 and 逾期: how a task stands against its deadline, the same on every list, mail and export.
 
-from tracker.models import Task, TaskStatus
-from tracker.services import keys
+One rule, written twice on purpose: `light_for` for a task in hand (pages, mails), `light_sql` for counting
+thousands of tasks in one GROUP BY (the 工作台, the unit table). tests/foundation/test_lights.py checks that
+the two agree on every combination of status, deadline, level and scan stage.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import String, and_, case, cast, literal, or_
+
+from tracker.models import Task, TaskStatus, TaskType
 
 OVERDUE_STAGES = frozenset({"urge", "level1", "level2", "level3"})
+KEYS = ("red", "yellow", "green", "closed")  # worst first
+LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "closed": "已销号"}
+# 逾期 counts the tasks the unit still has to act on: one awaiting 销号 verification has done its part.
+OVERDUE_STATUSES = (TaskStatus.PENDING, TaskStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -31,21 +41,55 @@ def scan_stage(task) -> str:
     The scan runs on its own clock (`tracker jobs tick --now …` replays any moment), so a light that also
     follows what the scan has sent moves as the ladder does: 提醒 sent → at least yellow, 催办 sent → red.
     """
-    stage = keys.parse_stage(getattr(task, "notice_stage", None))
-    if stage is None or stage.cycle != str(getattr(task, "reminder_cycle", 1)):
+    stage = getattr(task, "notice_stage", None) or ""
+    cycle, _, rule = stage.partition(":")
+    if not rule or cycle != str(getattr(task, "reminder_cycle", 1)):
         return ""
-    return stage.family
+    return rule.split("-", 1)[0]
 
 
 def light_for(task: Task, today: date, due_soon_days: int) -> Light:
     """`due_soon_days`: the rules' due_soon_days (Settings.due_soon_days): how early a task turns 黄灯."""
     days_left = (task.deadline - today).days if task.deadline else None
     if task.status == TaskStatus.CLOSED:
-        return Light("closed", "已销号", days_left)
+        return Light("closed", LABELS["closed"], days_left)
     stage = scan_stage(task)
     # A task under 督办 or higher stays red on every list, even after an extension.
     if task.escalation_level >= 1 or (days_left is not None and days_left < 0) or stage in OVERDUE_STAGES:
-        return Light("red", "红灯", days_left)
+        return Light("red", LABELS["red"], days_left)
     if (days_left is not None and days_left <= due_soon_days) or stage == "remind":
-        return Light("yellow", "黄灯", days_left)
-    return Light("green", "绿灯", days_left)
+        return Light("yellow", LABELS["yellow"], days_left)
+    return Light("green", LABELS["green"], days_left)
+
+
+def worst(keys) -> str:
+    """The light of a group of tasks (a unit): the worst of theirs; 已销号 only when all are."""
+    present = set(keys)
+    return next((key for key in KEYS if key in present), "closed")
+
+
+def light_of(key: str) -> Light:
+    return Light(key, LABELS[key], None)
+
+
+def _stage_is(prefix: str):
+    """notice_stage is "<reminder_cycle>:<prefix>…" (a stage of the current cycle)."""
+    return Task.notice_stage.like(cast(Task.reminder_cycle, String) + literal(f":{prefix}%"))
+
+
+def light_sql(today: date, due_soon_days: int):
+    """light_for as a SQL CASE giving 'red' / 'yellow' / 'green' / 'closed' per task row."""
+    red = or_(Task.escalation_level >= 1, Task.deadline < today, _stage_is("urge"), _stage_is("level"))
+    yellow = or_(Task.deadline <= today + timedelta(days=due_soon_days), _stage_is("remind"))
+    return case((Task.status == TaskStatus.CLOSED, "closed"), (red, "red"), (yellow, "yellow"), else_="green")
+
+
+def is_overdue(task, today: date) -> bool:
+    return (task.deadline is not None and task.deadline < today and task.task_type != TaskType.ONGOING
+            and task.status in OVERDUE_STATUSES)
+
+
+def overdue_sql(today: date):
+    """is_overdue as a SQL condition."""
+    return and_(Task.deadline.is_not(None), Task.deadline < today, Task.task_type != TaskType.ONGOING,
+                Task.status.in_(OVERDUE_STATUSES))

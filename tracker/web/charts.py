@@ -14,40 +14,38 @@ def _nice_max(value: int) -> int:
     return -(-value // step) * step
 
 
-def cumulative_line(series: list[tuple[str, int, int]], *, title: str, width: int = 640,
-                    height: int = 240) -> Markup:
-    """Cumulative 已销号 per period: series is [(period label, closed in period, cumulative)]."""
+def rate_line(series: list[tuple[str, float, int]], *, title: str, width: int = 640, height: int = 240) -> Markup:
+    """The cumulative 销号率 per week: series is [(label such as 12月1日, percent, cumulative 已销号)]."""
     if not series:
         return Markup('<p class="muted">暂无销号记录</p>')
-    left, right, top, bottom = 44, 12, 16, 40
+    left, right, top, bottom = 44, 16, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    y_max = _nice_max(series[-1][2])
     n = len(series)
 
     def x(i: int) -> float:
         return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
 
-    def y(v: int) -> float:
-        return top + plot_h - plot_h * v / y_max
+    def y(v: float) -> float:
+        return top + plot_h - plot_h * v / 100
 
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
         f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in (0, y_max // 2, y_max):
+    for tick in (0, 50, 100):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
                      f'stroke="{LINE}"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="11">{tick}</text>')
-    points = " ".join(f"{x(i):.1f},{y(c):.1f}" for i, (_, _, c) in enumerate(series))
+        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="11">{tick}%</text>')
+    points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v, _) in enumerate(series))
     parts.append(f'<polyline fill="none" stroke="{BRAND}" stroke-width="2" points="{points}"/>')
-    label_every = max(1, n // 6)
-    for i, (period, closed, cumulative) in enumerate(series):
-        parts.append(f'<circle cx="{x(i):.1f}" cy="{y(cumulative):.1f}" r="3" fill="{BRAND}">'
-                     f"<title>{escape(period)}：本期销号{closed}个，累计{cumulative}个</title></circle>")
+    label_every = max(1, -(-n // 8))
+    for i, (label, rate, cumulative) in enumerate(series):
+        parts.append(f'<circle cx="{x(i):.1f}" cy="{y(rate):.1f}" r="3" fill="{BRAND}">'
+                     f"<title>{escape(label)}：累计销号{cumulative}项，销号率{rate:.1f}%</title></circle>")
         if i % label_every == 0 or i == n - 1:
             parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-                         f'font-size="11">{escape(period)}</text>')
+                         f'font-size="11" class="chart-label">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from tracker.models import EscalationLevel, TaskStatus, TaskType
 from tracker.services.dashboard import UNIT_SORTS, TaskFilters
+from tracker.services.lights import KEYS
 
 OVERALL_UNIT = "overall"
 LEVEL_CHOICES = [("", "全部"), ("any", "督办及以上")] + [
@@ -40,8 +41,8 @@ def text_field(form, name: str, *, label: str, required: bool = True, max_length
 
 
 def sort_arg(value: str | None) -> str:
-    value = value or "name"
-    return value if value.lstrip("-") in UNIT_SORTS else "name"
+    value = value or "worst"
+    return value if value.lstrip("-") in UNIT_SORTS else "worst"
 
 
 def task_filters(args) -> TaskFilters:
@@ -58,10 +59,12 @@ def task_filters(args) -> TaskFilters:
         overdue=args.get("overdue") == "1",
         level=-1 if level_raw == "any" else int_arg(level_raw) if level_raw in {"0", "1", "2", "3"} else None,
         query=(args.get("q") or "")[:200],
+        light=args.get("light") if args.get("light") in KEYS else None,
+        extension_pending=args.get("extension") == "pending",
     )
 
 
 def filter_args(args) -> dict:
     """The active list filters, to carry into pagination links."""
-    keys = ("review", "unit", "status", "type", "overdue", "level", "q")
+    keys = ("review", "unit", "status", "type", "overdue", "level", "q", "light", "extension")
     return {k: args.get(k) for k in keys if args.get(k)}

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_sqlalchemy.pagination import SelectPagination
 from markupsafe import Markup, escape
 
 from tracker.extensions import db
@@ -64,6 +65,59 @@ def request_too_large(_error):
     return render_template("auth/too_large.html", limit=format_size(limit), per_file=format_size(per_file)), 413
 
 
+# What a person reads instead of Werkzeug's English pages. 404 is also what isolation answers (a record of
+# another unit), so it never says which of the two it is.
+ERROR_PAGES = {
+    400: ("请求有误", "提交的内容无法处理，未保存任何内容。请返回上一页检查后重新提交。"),
+    403: ("无权操作", "您没有进行此项操作的权限。如需办理，请联系县委组织部。"),
+    404: ("未找到该页面", "未找到该页面，或您无权查看。"),
+    405: ("请求方式不正确", "该页面不支持这种操作方式，请从页面上的按钮进入。"),
+    500: ("系统出错", "系统处理时出错，本次操作未保存。请稍后重试；若仍出错，请联系系统管理员。"),
+}
+
+
+def error_page(code: int, message: str | None = None):
+    title, text = ERROR_PAGES[code]
+    try:
+        return render_template("errors/error.html", code=code, title=title, text=message or text), code
+    except Exception:  # noqa: BLE001 - the page itself failed (a broken database behind the navigation)
+        current_app.logger.exception("error page %s could not be rendered", code)
+        return Markup(f'<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
+                      f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                      f"<title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(message or text)}</p>"
+                      f'<p><a href="/">返回首页</a></p></html>'), code
+
+
+@bp.app_errorhandler(400)
+def bad_request(error):
+    from flask_wtf.csrf import CSRFError
+
+    if isinstance(error, CSRFError):
+        return error_page(400, "页面已过期或表单校验失败，未保存任何内容。请刷新页面后重新提交。")
+    return error_page(400)
+
+
+@bp.app_errorhandler(403)
+def forbidden(_error):
+    return error_page(403)
+
+
+@bp.app_errorhandler(404)
+def not_found(_error):
+    return error_page(404)
+
+
+@bp.app_errorhandler(405)
+def method_not_allowed(_error):
+    return error_page(405)
+
+
+@bp.app_errorhandler(500)
+def server_error(_error):
+    db.session.rollback()
+    return error_page(500)
+
+
 def county_today() -> date:
     """Today's date where the county is (deadlines are plain dates there)."""
     return local_date(utcnow(), settings().timezone)
@@ -93,6 +147,21 @@ def level_label(level: int | None) -> str:
 @bp.app_template_filter("filesize")
 def filesize(size: int | None) -> str:
     return format_size(size or 0)
+
+
+class _RowPagination(SelectPagination):
+    """db.paginate for a select() of several columns (a GROUP BY): rows, not first-column scalars."""
+
+    def _query_items(self):
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        rows = self._query_args["session"].execute(select).all()
+        return [self._query_args["row"](r) for r in rows]
+
+
+def paginate_rows(select, *, row=lambda r: r, per_page: int = PER_PAGE):
+    """The one pager of the app (with db.paginate): page= from the query string, `row` maps each result row."""
+    return _RowPagination(select=select, session=db.session(), row=row, page=None, per_page=per_page,
+                          max_per_page=None, error_out=False, count=True)
 
 
 def commit_or(change, *, failed, success: str, then: str):

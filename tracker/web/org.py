@@ -25,7 +25,7 @@ from tracker.services.access import visible_tasks
 from tracker.services.timeline import task_timeline
 from tracker.web import charts
 from tracker.web.guards import roles_required, task_for_view
-from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, task_light
+from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, paginate_rows, task_light
 from tracker.settings import settings
 from tracker.web.org_forms import (
     LEVEL_CHOICES,
@@ -59,23 +59,26 @@ def dashboard_view():
     if review_id and review is None:
         abort(404)
     sort = sort_arg(request.args.get("sort"))
+    q = (request.args.get("q") or "").strip()[:100]
     bucket = "month" if request.args.get("bucket") == "month" else "week"
     today = county_today()
-    totals = dashboard.overview(db.session, review_id=review_id, today=today)
-    rows = dashboard.unit_rows(db.session, review_id=review_id, today=today, sort=sort,
-                               due_soon_days=due_soon_days())
-    series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=_tz())
+    totals = dashboard.overview(db.session, review_id=review_id, today=today, due_soon_days=due_soon_days())
+    rows = paginate_rows(dashboard.unit_rows_query(review_id=review_id, today=today, sort=sort, q=q,
+                                                   due_soon_days=due_soon_days()),
+                         row=lambda r: dashboard.unit_row(r, today), per_page=20)
+    series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=_tz(), until=today)
     return render_template(
-        "org/dashboard.html", reviews=_reviews(), review=review, totals=totals, rows=rows, sort=sort,
+        "org/dashboard.html", reviews=_reviews(), review=review, totals=totals, rows=rows, sort=sort, q=q,
         bucket=bucket,
-        closure_chart=charts.cumulative_line(series, title="累计已销号"),
-        unit_chart=charts.unit_bars(rows, title="各责任单位销号情况"),
+        closure_chart=charts.rate_line(dashboard.closure_rate_series(series, totals.total), title="累计销号率"),
+        unit_chart=charts.unit_bars(rows.items, title="各责任单位销号情况"),
     )
 
 
 def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
     filters = task_filters(request.args)
-    query = dashboard.in_ledger_order(dashboard.filtered_tasks(base, filters, today=county_today()))
+    query = dashboard.in_ledger_order(dashboard.filtered_tasks(base, filters, today=county_today(),
+                                                                due_soon_days=due_soon_days()))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_template(
         template, page=page, filters=filters, args=filter_args(request.args), endpoint=endpoint,

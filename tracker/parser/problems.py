@@ -64,7 +64,8 @@ class Marker:
     start: int
     end: int
     clause: str | None = None  # set for "但也存在……的问题"
-    cue: str | None = None     # None: a known phrase; "turn": found from cues; "clause": a contrast sentence
+    cue: str | None = None     # None: a known phrase; "turn" / "guess": found from cues, sure or not;
+    #                            "clause": a contrast sentence
 
 
 def flatten(text: str) -> str:
@@ -104,7 +105,7 @@ def find_marker(text: str, require_list: bool = False) -> Marker | None:
         if require_list and (turn.clause or first is None or first.number != 1):
             continue
         if not turn.clause:
-            return Marker(turn.start, turn.end, cue="turn")
+            return Marker(turn.start, turn.end, cue="turn" if turn.sure else "guess")
         weak.append(Marker(turn.start, turn.end, cue="clause"))
         break
     return min(weak, key=lambda m: (m.start, m.cue is not None), default=None)
@@ -126,7 +127,7 @@ def split_comment(comment: str) -> SplitComment:
     strengths = flatten(comment[:marker.start]).rstrip(_TRAILING_SEPARATORS)
     items, end = read_problems(comment, marker)
     end = _read_additions(comment, end, items) if items else end
-    how = {None: "marker", "turn": "cue", "clause": "clause"}[marker.cue]
+    how = {None: "marker", "turn": "marker", "guess": "cue", "clause": "clause"}[marker.cue]
     by_sentence = marker.clause is None and _by_sentence(comment, marker.end, end)
     return SplitComment(strengths, items, _expectations(comment, end), True, how, by_sentence and len(items) > 1)
 

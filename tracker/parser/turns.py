@@ -20,11 +20,15 @@ _GENERIC_RE = re.compile(r"^(?:[，,、\s]|但是?|同时|然而|不过|只是|�
                          r"环节|地方|方面|之处|和|与|及|是|在于|表现在|表现为|体现在|不容忽视|问题|不足|差距|短板|弱项|薄弱|欠缺|有待)+$")
 
 
+_SURE_NOUN_RE = re.compile(r"问题|不足|差距|短板|弱项|薄弱|欠缺|不容忽视|瑕疵|症结|短处")
+
+
 @dataclass
 class CueTurn:
     start: int     # where the strengths end
     end: int       # where the first problem begins
     clause: bool   # True: the sentence itself names the problem (no list follows)
+    sure: bool = False  # a noun of shortfall ("不足之处：", "存在的短板：") leads straight into the list
 
 
 def cue_markers(text: str) -> list[CueTurn]:
@@ -67,7 +71,12 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
         body = text[turn_start:lead_end].rstrip("：: ")
         if len(text[clause_start:lead_end]) > 40 or (contrast is None and not _GENERIC_RE.match(body)):
             return None
-        return CueTurn(turn_start, lead_end, False)
+        follows = lead_end
+        while follows < len(text) and text[follows] in "：: \t\u3000\n":
+            follows += 1
+        sure = _SURE_NOUN_RE.search(text[clause_start:lead_end]) is not None and (
+            text[lead_end - 1] in "：:" or follows > lead_end or enumerator_at(text, follows) is not None)
+        return CueTurn(turn_start, lead_end, False, sure)
     if contrast is None or not negative(sentence[contrast - start:]):
         return None
     body = text[contrast:end]

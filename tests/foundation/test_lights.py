@@ -37,3 +37,35 @@ def task(deadline=date(2026, 4, 30), status="整改中", level=0, stage=None, cy
 def test_light(kwargs, key, days_text):
     light = light_for(task(**kwargs), TODAY, Config.ESCALATION_RULES["due_soon_days"])
     assert (light.key, light.days_text) == (key, days_text)
+
+
+def test_the_sql_rule_agrees_with_light_for_on_every_combination(app, db):
+    """light_sql counts thousands of tasks in one query; it must colour each exactly as light_for does."""
+    import itertools
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from tests.factories import make_review, make_task, make_unit
+    from tracker.models import Task
+    from tracker.services.lights import is_overdue, light_sql, overdue_sql
+
+    unit, review = make_unit(db.session), make_review(db.session)
+    combos = itertools.product(
+        ("待整改", "整改中", "待销号审核", "已销号"),
+        (None, -3, 0, 7, 8, 40),
+        (0, 1, 3),
+        (None, "1:remind-5", "1:urge", "1:level2", "2:urge", "1:ongoing-2026-03"),
+    )
+    for status, offset, level, stage in combos:
+        t = make_task(db.session, unit, review=review, status=status,
+                      deadline=None if offset is None else TODAY + timedelta(days=offset),
+                      task_type="长期坚持" if offset is None else "限期整改")
+        t.escalation_level, t.notice_stage = level, stage
+    db.session.flush()
+    due_soon = Config.ESCALATION_RULES["due_soon_days"]
+    rows = db.session.execute(select(Task, light_sql(TODAY, due_soon), overdue_sql(TODAY))).all()
+    assert len(rows) == 4 * 6 * 3 * 6
+    for t, key, late in rows:
+        assert light_for(t, TODAY, due_soon).key == key, (t.status, t.deadline, t.escalation_level, t.notice_stage)
+        assert is_overdue(t, TODAY) == bool(late)

@@ -96,3 +96,16 @@ def test_docx_row_per_unit_table_keeps_labels_out_of_problems(write_docx):
     assert [p.text for p in review.units[0].problems] == [f"{A}。", f"{B}。"]
     assert review.units[1].problems == [] and review.units[1].warnings[0]["code"] == "no_problems"
     assert all("存在问题" not in p.text and "【" not in p.text for u in review.units for p in u.problems)
+
+
+def test_unnumbered_overall_problems_after_a_colon_in_reported_speech():
+    closing = (f"县委书记在总结讲话中指出，全县基层党建还存在一些共性问题：{A}；{B}；阵地利用率不高。"
+               "会议要求各单位抓好整改。\n")
+    review = parse_text(OPEN + HEAD + f"点评：{S}存在问题：一是{A}。\n" + CLOSE + closing)
+    assert [p.text for p in review.overall_problems] == [A, B, "阵地利用率不高。"]
+
+
+def test_a_closing_that_only_mentions_problems_gives_none():
+    closing = "同志们，刚才的点评既肯定了成绩，也指出了存在的突出问题，大家要认真整改。\n"
+    review = parse_text(OPEN + HEAD + f"点评：{S}存在问题：一是{A}。\n" + CLOSE + closing)
+    assert review.overall_problems == []

@@ -2,7 +2,7 @@
 that the closing speech lists ("…还存在一些问题和不足。一是…二是…三是…。这些问题都需要…")."""
 import re
 
-from .problems import find_marker, read_problems
+from .problems import colon_markers, find_marker, read_problems
 
 # "召开2021年度全县党组织书记抓基层党建工作述职评议会议"
 _CONVENED_RE = re.compile(r"召开(?:了|的)?(?:这次|本次)?(?P<title>[^，,。；;：:\n“”]{2,60}?述职评议[^，,。；;：:\n“”]{0,12}?(?:会议|大会))")
@@ -46,7 +46,11 @@ def find_overall_problems(paragraphs: list[str]) -> list[str]:
     """The first problem marker in the closing part that is followed by an enumerated list."""
     text = "\n".join(paragraphs)
     marker = find_marker(text, require_list=True)
-    if marker is None:
-        return []
-    items, _ = read_problems(text, marker)
-    return items
+    if marker is not None:
+        items, _ = read_problems(text, marker)
+        return items
+    for marker in colon_markers(text):  # "…还存在一些共性问题：A；B；C。": unnumbered, after a colon
+        items, _ = read_problems(text, marker)
+        if len(items) >= 2:
+            return items
+    return []

@@ -111,6 +111,15 @@ def find_marker(text: str, require_list: bool = False) -> Marker | None:
     return min(weak, key=lambda m: (m.start, m.cue is not None), default=None)
 
 
+def colon_markers(text: str) -> list[Marker]:
+    """Markers that end in a colon ("还存在一些共性问题："), known phrases and cue turns, in order."""
+    found = [Marker(m.start(), m.end()) for m in LIST_MARKER_RE.finditer(text)
+             if m.end() < len(text) and text[m.end()] in "：:"]
+    found += [Marker(t.start, t.end, cue="turn") for t in cue_markers(text)
+              if not t.clause and text[t.end - 1] in "：:"]
+    return sorted(found, key=lambda m: m.start)
+
+
 def split_comment(comment: str) -> SplitComment:
     labelled = split_labelled(comment)
     if labelled is not None:

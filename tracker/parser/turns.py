@@ -69,7 +69,7 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
         return None  # causes or measures, or "希望…在以下方面加强：": not problems
     if lead_end is not None:
         body = text[turn_start:lead_end].rstrip("：: ")
-        if len(text[clause_start:lead_end]) > 40 or (contrast is None and not _GENERIC_RE.match(body)):
+        if len(text[clause_start:lead_end]) > 40 or (contrast is None and not _generic_after_subject(body)):
             return None
         follows = lead_end
         while follows < len(text) and text[follows] in "：: \t\u3000\n":
@@ -85,6 +85,17 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
     if generic:
         return CueTurn(contrast, end + 1 if end < len(text) else end, False) if after < len(text) else None
     return CueTurn(contrast, contrast + len(body) - len(_strip_connector(body)), True)
+
+
+_EXISTS_RE = re.compile(r"(?:也还|还|仍然|仍|依然|尚|也)?(?:存在|有)")
+
+
+def _generic_after_subject(body: str) -> bool:
+    """"全县基层党建还存在一些共性问题": a subject, then a generic announcement of problems."""
+    if _GENERIC_RE.match(body):
+        return True
+    found = _EXISTS_RE.search(body)
+    return found is not None and found.start() <= 16 and _GENERIC_RE.match(body[found.start():]) is not None
 
 
 def _strip_connector(body: str) -> str:

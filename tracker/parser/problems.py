@@ -17,7 +17,7 @@ from .patterns import (CLOSERS, FULL_STOP, STRONG_EXPECTATION_RE, WEAK_EXPECTATI
                        enumerator_at, is_boundary, sentence_end)
 from .turns import cue_markers, generic_turn, infer_list
 
-_CONNECTOR = r"(?P<conn>(?:但是?|不过|然而|只是|同时)[，,]?(?:[^。；;！!？?\n]{0,20}?)?)"
+_CONNECTOR = r"(?P<conn>(?:但是?|不过|然而|只是|同时|当然)[，,]?(?:[^。；;！!？?\n]{0,20}?)?)"
 _ADVERB = r"(?:也还|也|还|仍然|仍|依然|尚)"
 _INTRO = (r"(?:着)?(?:以下|如下|下列|一些|一定的?|不少|诸多|个别|的)?"
           r"(?:几个|几点|[一二两三四五六七八九十]+个|[一二两三四五六七八九十]+点)?(?:方面的?)?(?:主要|突出|明显)?")

@@ -193,3 +193,38 @@ def test_backup_refuses_a_used_folder_and_restore_an_unfinished_backup(app, db, 
     (tmp_path / "half").mkdir()
     with pytest.raises(BackupError, match="不是完整的备份"):
         restore(app.config, db.metadata, tmp_path / "half")
+
+
+@pytest.mark.postgres_only
+def test_whole_database_backup_and_restore_on_postgresql(database_url, tmp_path):
+    """The production shape: one database, tables in its public schema (no search_path option)."""
+    base = make_url(database_url).set(query={})
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    names = [f"bk_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("src", "dst")]
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    source_url, target_url = (base.set(database=n).render_as_string(hide_password=False) for n in names)
+    try:
+        source = _restored_app(source_url, tmp_path / "src-uploads")
+        with source.app_context():
+            _db.create_all()
+            task_ids = _seed(_db.session, tmp_path / "src-uploads")
+            result = source.test_cli_runner().invoke(args=["backup", str(tmp_path / "whole")])
+            assert result.exit_code == 0, result.output
+            _db.session.remove()
+            _db.engine.dispose()
+        assert json.loads((tmp_path / "whole" / MANIFEST).read_text(encoding="utf-8"))["schema"] is None
+        target = _restored_app(target_url, tmp_path / "dst-uploads")
+        with target.app_context():
+            result = target.test_cli_runner().invoke(args=["restore", str(tmp_path / "whole")])
+            assert result.exit_code == 0, result.output
+            got = _snapshot(_db.session)
+            _db.session.remove()
+            _db.engine.dispose()
+        assert got["tasks"] == set(task_ids) and len(got["updates"]) == TASKS == len(got["evidence"])
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

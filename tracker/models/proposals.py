@@ -123,6 +123,9 @@ class ProposalDecision(db.Model):
     held_by: Mapped[str] = mapped_column(String(200), default="")  # free-text names (约谈人 / 决定人)
     doc_number: Mapped[str] = mapped_column(String(60), default="")  # 文号
     note: Mapped[str] = mapped_column(Text, default="")
+    # What the person concerned is told (约谈 time and place, what to report): the only part of a decision
+    # besides its date and 文号 a secretary ever reads. The note above stays internal.
+    owner_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     dismiss_reason: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -133,6 +136,25 @@ class ProposalDecision(db.Model):
     @property
     def task_id(self) -> int | None:  # lets the audit trail file this row under its task
         return self.proposal.task_id if self.proposal is not None else None
+
+
+class ExplanationRequest(db.Model):
+    """The organization department asks the unit's secretary for a 情况说明 on a proposal's tasks.
+
+    The secretary reads only the message and the date it is due: never the proposal it belongs to.
+    """
+
+    __tablename__ = "explanation_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[date] = mapped_column(Date)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(Proposal)
+    requested_by: Mapped[User] = relationship(User)
 
 
 # 《中国共产党组织处理规定（试行）》: the five ways of organizational handling.

@@ -85,3 +85,12 @@ def test_a_docx_with_too_many_paragraphs_is_refused(monkeypatch):
     with pytest.raises(UnreadableDocumentError) as info:
         parse_document(_zip({"word/document.xml": xml}), "many.docx")
     assert "段落超过 50 个" in str(info.value)
+
+
+@pytest.mark.parametrize("stray", [b"\xa0", b"\x80", b"\xe4\xb8", b"\xc3"])
+def test_a_stray_byte_in_utf8_is_not_read_as_gb18030_mojibake(stray):
+    data = TEXT.encode("utf-8")
+    at = data.index("李华".encode())
+    review = parse_document(data[:at] + stray + data[at:], "review.txt")
+    assert review.units[0].unit == "青山镇" and len(review.units[0].problems) == 2
+    assert any("按 UTF-8 读取" in w for w in review.warnings)

@@ -65,6 +65,12 @@ def decode_text(data: bytes) -> str:
     if text is None:
         text = _decode(data, "utf-8")
         if text is None:
+            # UTF-8 with one or two stray bytes would often still pass as GB18030, in mojibake: a real
+            # GB18030 file fails as UTF-8 at nearly every Chinese character, so a few failures mean UTF-8.
+            decoded = _decode_replacing(data, 0, "utf-8")
+            if decoded is not None and len(decoded[1]) <= 3 and len(data) >= 200 * len(decoded[1]):
+                text, warnings = _tolerant(data, 0, ("utf-8",))
+        if text is None:
             text = _decode(data, "gb18030")
         if text is None:
             text, warnings = _tolerant(data, 0, ("utf-8", "gb18030"))

@@ -105,3 +105,22 @@ def test_check_config_runs_on_a_wrong_production_configuration(tmp_path, monkeyp
     app = create_app(production(tmp_path, MAIL_SERVER=None))
     ok, message = check_production_settings(app.config)
     assert not ok and "MAIL_SERVER" in message
+
+
+def test_gunicorn_refuses_three_workers_on_sqlite_in_production(tmp_path):
+    """`-w 3` on gunicorn's command line overrides WEB_CONCURRENCY: deploy/gunicorn.conf.py checks what it forks."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT, free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "MAIL_", "WEB_"))}
+    env.update(PYTHONPATH=str(REPO_ROOT), TRACKER_CONFIG="production", TRACKER_SECRET_KEY="s" * 64,
+               TRACKER_BASE_URL="https://zgdb.example.gov.cn", MAIL_SERVER="smtp", MAIL_DEFAULT_SENDER="z@a.cn",
+               TRACKER_INSTANCE_DIR=str(tmp_path / "instance"), TRACKER_BIND=f"127.0.0.1:{free_port()}")
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
+                             "-w", "3", "--no-control-socket", "tracker.wsgi:app"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "WEB_CONCURRENCY" in result.stderr and "SQLite 数据库只允许 1 个 Web 进程（当前 3 个）" in result.stderr

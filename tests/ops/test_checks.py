@@ -62,7 +62,6 @@ def test_development_settings_are_not_checked(tmp_path):
 
 def test_check_config_masks_secrets_and_checks_everything(app, db, smtp_server, tmp_path):
     app.config.update(MAIL_PASSWORD="mail-secret-9", SECRET_KEY="session-secret-1234")
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"]
     result = app.test_cli_runner().invoke(args=["check-config"])
     out = result.output
     assert "mail-secret-9" not in out and "session-secret-1234" not in out

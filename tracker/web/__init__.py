@@ -8,7 +8,9 @@ from tracker.web.main import bp as main_bp
 from tracker.web.notices import bp as notices_bp
 from tracker.web.org import bp as org_bp
 from tracker.web.proposals import bp as proposals_bp
+from tracker.web.reach import bp as reach_bp
+from tracker.web.roster import bp as roster_bp
 from tracker.web.secretary import bp as secretary_bp
 
 BLUEPRINTS = [main_bp, auth_bp, secretary_bp, admin_bp, org_bp, imports_bp, ledger_bp, notices_bp,
-              proposals_bp, health_bp]
+              proposals_bp, health_bp, roster_bp, reach_bp]

@@ -62,7 +62,7 @@ def test_a_negative_sentence_left_among_the_expectations_warns_maybe_missed():
 def test_source_paragraphs_are_the_comment_as_read():
     review = parse(HEAD + f"点评：{S}\n但还存在以下问题：\n一是党员教育不严。\n二是阵地利用率不高。\n希望李华同志抓好整改。\n")
     [unit] = review.units
-    assert [p["text"] for p in unit.source_paragraphs][0] == f"点评：{S}"
+    assert unit.source_paragraphs[0]["text"] == f"点评：{S}"
     assert unit.source_paragraphs[-1]["text"] == "希望李华同志抓好整改。"
     indices = [p["index"] for p in unit.source_paragraphs]
     assert indices == list(range(indices[0], indices[0] + 5))

@@ -86,7 +86,7 @@ def _match_lead(text: str, sections, pending, taken, seen: int):
                 return n, body[match.end():].lstrip(), True
     for n in free:  # "县教育局党建工作扎实，…": the name opens the first sentence
         unit = sections[n].heading.unit
-        if body.startswith(unit) or body.startswith("对" + unit):
+        if body.startswith((unit, "对" + unit)):
             return n, body.removeprefix("对"), False
     if enum is not None and match and 1 <= enum.number <= len(pending) and pending[enum.number - 1] in free \
             and enum.number == seen + 1 and match.group("stop") in "。.：:" \

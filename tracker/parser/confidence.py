@@ -9,7 +9,8 @@ from .problems import SplitComment
 _SENTENCE_RE = re.compile(r"[^。！!？?；;]+[。！!？?；;]?")
 
 
-def unit_warnings(unit: str, split: SplitComment, loose_heading: bool, loose_match: bool) -> list[dict]:
+def unit_warnings(unit: str, split: SplitComment, loose_heading: bool, loose_match: bool,
+                  guessed_comment: bool = False) -> list[dict]:
     found = []
     if loose_heading:
         found.append(warning("heading_loose", f"{unit}：述职标题是按宽松规则识别的，请核对单位和书记姓名"))
@@ -32,6 +33,8 @@ def unit_warnings(unit: str, split: SplitComment, loose_heading: bool, loose_mat
     leftover = _suspicious(split.strengths, split.expectations)
     if leftover:
         found.append(warning("maybe_missed", f"{unit}：问题之外还有像问题的表述（“{leftover[:30]}”），可能漏识别，请核对"))
+    if guessed_comment:
+        found.append(warning("comment_guessed", f"{unit}：没有“点评：”字样，按位置把标题（或※※※）之后的文字当作点评，请核对"))
     return found
 
 

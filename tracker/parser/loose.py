@@ -34,7 +34,7 @@ def loose_heading(line: str) -> tuple[str, str, str, str] | None:
     title_match = _TITLE_RE.search(body)
     if title_match:
         unit, title = body[:title_match.start()], title_match.group(0)
-        name = re.sub(rf"^(?:[、，,][^、，,]{{1,8}}?(?:主任|长|主席|达|经理))*", "", body[title_match.end():])
+        name = re.sub(r"^(?:[、，,][^、，,]{1,8}?(?:主任|长|主席|达|经理))*", "", body[title_match.end():])
     elif _UNIT_RE.match(body):
         found = _UNIT_RE.match(body)
         unit, title, name = found.group("unit"), "", body[found.end():]

@@ -9,7 +9,14 @@ import re
 
 from .cues import is_label_line
 from .loose import loose_heading, unit_line
-from .patterns import COMMENT_START_RE, OPENERS, SEPARATOR_RE, enumerator_at, ends_sentence, is_boundary
+from .patterns import (
+    COMMENT_START_RE,
+    OPENERS,
+    SEPARATOR_RE,
+    ends_sentence,
+    enumerator_at,
+    is_boundary,
+)
 
 # The characters str.strip() leaves but that never carry meaning at a line's ends.
 _EDGE_JUNK = "\ufeff\u200b\u200c\u200d\u2060"

@@ -1,21 +1,15 @@
 """The parser's entry points: text or document bytes in, a ParsedReview out."""
+from .confidence import unit_warnings
+from .layout import apply_block, find_unplaced, take_unlabelled
+from .loose import NO_UNIT, unit_from_comment
 from .model import NotAReviewError, ParsedProblem, ParsedReview, ParsedUnit
 from .overall import find_overall_problems, find_title, find_year
 from .paragraphs import clean_line, to_paragraphs
-import re
-
-from .block import split_block
-from .loose import NO_UNIT, unit_from_comment
-from .cues import SHORTFALL_RE
-from .model import warning
-from .sections import _comment_end
-from .confidence import unit_warnings
-from .patterns import AGENDA_RE, COMMENT_START_RE, SEPARATOR_RE
+from .patterns import COMMENT_START_RE
 from .problems import split_comment
 from .reader import read_document
 from .sections import find_sections, is_heading, split_heading_lines, unit_kind
 
-_BLOCK_INTRO_RE = re.compile(r"^[^。]{0,20}(?:逐一|逐个|分别|依次|集中)(?:作|进行|作了|进行了)?点评[^。]{0,10}[。：:]?$")
 LOOKED_FOR = ("查找的是形如“一、请XX镇党委书记XXX同志述职。”或“13.请县XX局党组书记XX同志述职”的述职标题，"
               "其后跟着“点评：”段落 (looked for headings like '请…书记…同志述职' followed by '点评：')")
 
@@ -28,8 +22,8 @@ def parse_text(text: str) -> ParsedReview:
     """text may be what read_document returned: the warnings it carries (bad bytes) are kept."""
     paragraphs = split_heading_lines(to_paragraphs(text, is_heading))
     sections = find_sections(paragraphs)
-    loose_match = _apply_block(paragraphs, sections)
-    unlabelled = _unlabelled_comments(paragraphs, sections)
+    loose_match = apply_block(paragraphs, sections)
+    unlabelled = take_unlabelled(paragraphs, sections)
     units: list[ParsedUnit] = []
     warnings: list[str] = list(getattr(text, "warnings", ()))
     for number, section in enumerate(sections):
@@ -56,9 +50,7 @@ def parse_text(text: str) -> ParsedReview:
             problems=[ParsedProblem(text, n) for n, text in enumerate(split.problems, start=1)],
             expectations=split.expectations,
             comment=comment,
-            warnings=unit_warnings(heading.unit, split, heading.loose, number in loose_match)
-            + ([warning("comment_guessed", f"{heading.unit}：没有“点评：”字样，按位置把标题（或※※※）之后的文字当作点评，请核对")]
-               if number in unlabelled else []),
+            warnings=unit_warnings(heading.unit, split, heading.loose, number in loose_match, number in unlabelled),
             source_paragraphs=[{"index": i, "text": paragraphs[i]} for i in range(section.comment_at, section.end)],
         ))
     if not units:
@@ -78,69 +70,6 @@ def parse_text(text: str) -> ParsedReview:
         warnings=warnings,
         unplaced=unplaced,
     )
-
-
-def _apply_block(paragraphs: list[str], sections) -> set[int]:
-    """Layout (b): give each section its chunk of the 点评 block; the numbers of sections matched loosely."""
-    chunks = split_block(paragraphs, sections)
-    if not chunks:
-        return set()
-    block_start = min(chunk.start for chunk in chunks)
-    for section in sections:
-        if section.comment_at is not None and section.comment_at >= block_start - 1:
-            section.comment, section.comment_at, section.end = None, None, section.start + 1
-    for chunk in chunks:
-        section = sections[chunk.section]
-        section.comment = ([chunk.first] if chunk.first else []) + paragraphs[chunk.start + 1:chunk.end]
-        section.comment_at, section.end = chunk.start, chunk.end
-    return {chunk.section for chunk in chunks if chunk.loose}
-
-
-def _unlabelled_comments(paragraphs: list[str], sections) -> set[int]:
-    """A section with no "点评：" whose text after its ※※※ reads as a 点评 takes that text as one."""
-    guessed = set()
-    for number, section in enumerate(sections):
-        if section.comment is not None:
-            continue
-        first, limit = section.start + 1, section.start + 1 + len(section.report)
-        separators = [i for i in range(first, limit) if SEPARATOR_RE.match(paragraphs[i])]
-        at = next((i for i in ([s + 1 for s in separators] or [first]) if _reads_as_comment(
-            paragraphs, i, limit, section.heading.unit, bool(separators))), None)
-        if at is None:
-            continue
-        end = _comment_end(paragraphs, at, limit)
-        section.comment, section.comment_at, section.end = paragraphs[at:end], at, end
-        guessed.add(number)
-    return guessed
-
-
-def _reads_as_comment(paragraphs: list[str], at: int, limit: int, unit: str, after_separator: bool) -> bool:
-    if at >= limit or AGENDA_RE.match(paragraphs[at]) or SEPARATOR_RE.match(paragraphs[at]):
-        return False
-    if paragraphs[at].startswith(unit[:max(2, len(unit) - 2)]):  # "青山镇…": about the unit, not "我镇…"
-        return True
-    region = "".join(paragraphs[at:_comment_end(paragraphs, at, limit)])
-    return after_separator and SHORTFALL_RE.search(region) is not None
-
-
-def find_unplaced(paragraphs: list[str], sections, closing_at: int) -> list[dict]:
-    """Paragraphs between the first heading and the closing part that no section took, and any 点评
-    outside the sections; separators and running-order lines are not reported."""
-    placed: set[int] = set()
-    for section in sections:
-        placed.update(range(section.start, section.comment_at if section.comment_at is not None else section.end))
-        if section.comment_at is not None:
-            placed.update(range(section.comment_at, section.end))
-    first = min(s.start for s in sections)
-    unplaced = []
-    for index, paragraph in enumerate(paragraphs):
-        inside = first <= index < closing_at
-        if index in placed or not (inside or COMMENT_START_RE.match(paragraph)):
-            continue
-        if SEPARATOR_RE.match(paragraph) or AGENDA_RE.match(paragraph) or _BLOCK_INTRO_RE.search(paragraph):
-            continue
-        unplaced.append({"index": index, "text": paragraph})
-    return unplaced
 
 
 def _not_a_review_message(text: str, paragraphs: list[str], headings: int) -> str:

@@ -13,8 +13,16 @@ import re
 from dataclasses import dataclass
 
 from .cues import find_labels, negative
-from .patterns import (CLOSERS, FULL_STOP, STRONG_EXPECTATION_RE, WEAK_EXPECTATION_RE, Enumerator,
-                       enumerator_at, is_boundary, sentence_end)
+from .patterns import (
+    CLOSERS,
+    FULL_STOP,
+    STRONG_EXPECTATION_RE,
+    WEAK_EXPECTATION_RE,
+    Enumerator,
+    enumerator_at,
+    is_boundary,
+    sentence_end,
+)
 from .turns import cue_markers, generic_turn, infer_list
 
 _CONNECTOR = r"(?P<conn>(?:但是?|不过|然而|只是|同时|当然)[，,]?(?:[^。；;！!？?\n]{0,20}?)?)"

@@ -1,13 +1,18 @@
 """Bytes to text: .txt in UTF-8 / GB18030, or .docx paragraphs and tables in document order."""
 import io
 import re
-import zlib
 import unicodedata
 import zipfile
+import zlib
 from pathlib import PurePath
 
 from .model import UnreadableDocumentError
-from .tables import header_table_lines, label_row_lines, unique_cells, vertical_table_lines
+from .tables import (
+    header_table_lines,
+    label_row_lines,
+    unique_cells,
+    vertical_table_lines,
+)
 
 SUPPORTED_EXTENSIONS = (".txt", ".docx")
 ACCEPTED = "请上传 .txt（UTF-8 或 GB18030/GBK 编码）或 .docx（Word 2007 及以上）文件" \
@@ -99,8 +104,9 @@ def _tolerant(data: bytes, skip: int, encodings) -> tuple[str | None, list[str]]
     shown = "；".join(f"第 {data.count(NEWLINE, 0, offset) + 1} 行（第 {offset} 字节）" for offset in spots[:_SHOWN_SPOTS])
     more = f"等 {len(spots)} 处" if len(spots) > _SHOWN_SPOTS else f"共 {len(spots)} 处"
     name = "UTF-8" if encoding == "utf-8" else "GB18030/GBK"
-    return text, [f"文件按 {name} 读取，有无法解码的字节，已替换为“\ufffd”：{shown}，{more}，请核对这些位置的文字"
-                  f" (undecodable bytes replaced at byte offsets {', '.join(map(str, spots[:_SHOWN_SPOTS]))})"]
+    offsets = ", ".join(map(str, spots[:_SHOWN_SPOTS]))
+    return text, [(f"文件按 {name} 读取，有无法解码的字节，已替换为“\ufffd”：{shown}，{more}，请核对这些位置的文字"
+                   f" (undecodable bytes replaced at byte offsets {offsets})")]
 
 
 def _decode_replacing(data: bytes, skip: int, encoding: str) -> tuple[str, list[int]] | None:

@@ -2,10 +2,19 @@
 import re
 from dataclasses import dataclass
 
-from .patterns import (AGENDA_RE, CIRCLED, CN_NUMERAL, COLON, COMMENT_START_RE, DIGITS, SEPARATOR_RE,
-                       SPEECH_OPENER_RE, STRONG_EXPECTATION_RE, enumerator_at)
 from .cues import is_label_line
 from .loose import loose_heading, unit_line
+from .patterns import (
+    AGENDA_RE,
+    CIRCLED,
+    CN_NUMERAL,
+    COMMENT_START_RE,
+    DIGITS,
+    SEPARATOR_RE,
+    SPEECH_OPENER_RE,
+    STRONG_EXPECTATION_RE,
+    enumerator_at,
+)
 from .problems import find_marker
 
 _ENUMERATOR = (rf"(?:{CN_NUMERAL}[、.．]|[（(]{CN_NUMERAL}[）)]|{DIGITS}[.．、]|[（(]{DIGITS}[）)]"
@@ -167,7 +176,7 @@ def _is_speech_heading(paragraph: str) -> bool:
 
 
 def _in_list(previous: str, paragraph: str = "") -> bool:
-    if re.search(rf"[：:，,、]\s*$", previous) or enumerator_at(previous, 0) is not None or is_label_line(previous):
+    if re.search(r"[：:，,、]\s*$", previous) or enumerator_at(previous, 0) is not None or is_label_line(previous):
         return True
     found = enumerator_at(paragraph, 0)  # "…：（一）A。" wrapped before "（二）B。" is the same list
     if found is None or found.number < 2:

@@ -12,7 +12,7 @@ _UNIT_COLUMN = re.compile(r"^(?:述职)?(?:单位|单位名称|责任单位|乡�
 _NAME_COLUMN = re.compile(r"^(?:姓名|书记|述职人|书记姓名|党组织书记|述职人姓名)$")
 _TITLE_COLUMN = re.compile(r"^(?:职务|职位)$")
 _COMMENT_COLUMN = re.compile(r"^(?:点评|点评意见|点评内容)$")
-_NUMBER_COLUMN = re.compile(r"^(?:序号|编号|No\.?)$", re.I)
+_NUMBER_COLUMN = re.compile(r"^(?:序号|编号|No\.?)$", re.IGNORECASE)
 _PART_KINDS = {"problems": "存在问题", "strengths": "工作亮点", "expectations": "努力方向"}
 
 
@@ -48,7 +48,7 @@ def header_table_lines(table) -> list[str] | None:
         return None
     lines: list[str] = []
     for position, cells in enumerate(rows[1:], start=1):
-        def text(key):
+        def text(key, cells=cells):
             return cells[columns[key]].text.strip() if key in columns and columns[key] < len(cells) else ""
         unit = text("unit")
         if not unit:

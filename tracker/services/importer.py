@@ -28,11 +28,6 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
-def file_hash(data: bytes) -> str:
-    """A workbook is recognised by its bytes: the same file uploaded twice is the same 问题清单."""
-    return hashlib.sha256(data).hexdigest()
-
-
 # How the preview chose a section's owner. AUTO (the CLI and the demo): the named secretary of the unit, else
 # a new one when the name is real, else the unit's current secretary.
 OWNER_AUTO, OWNER_CURRENT, OWNER_NEW, OWNER_NONE = "auto", "current", "new", "none"

@@ -221,6 +221,20 @@ def read_layout(data: bytes, sheet_name: str | None = None) -> Layout:
     return Layout(sheet=name, sheets=names, header_row=header_row, columns=columns, mapping=mapping, title=title)
 
 
+def content_digest(data: bytes) -> str:
+    """sha256 of every sheet's cell values: the same list saved again (new timestamps inside the zip) is the
+    same 问题清单, as a transcript in another encoding is the same review."""
+    import hashlib
+
+    book = _open(data)
+    digest = hashlib.sha256()
+    for name in book.sheetnames:
+        digest.update(f"\x1e{name}".encode())
+        for row in _grid(book[name]):
+            digest.update(("\x1f".join(_text(v) for v in row).rstrip("\x1f") + "\n").encode())
+    return digest.hexdigest()
+
+
 def parse_deadline(value) -> tuple[str, date | None, str | None]:
     """(task type or "", deadline, error): a date, a month (its last day), 立行立改, 长期坚持, or empty."""
     if isinstance(value, datetime):

@@ -114,14 +114,14 @@ def _upload_transcript(filename: str, data: bytes):
 
 
 def _upload_workbook(filename: str, data: bytes):
-    from tracker.services.importer import file_hash
-    from tracker.services.problem_list import read_layout
+    from tracker.services.problem_list import content_digest, read_layout
 
     try:
         layout = read_layout(data)
+        digest = content_digest(data)
     except WorkbookError as error:
         return _upload_page(str(error), 400)
-    existing = _existing(file_hash(data))
+    existing = _existing(digest)
     if existing is not None:
         return _upload_page(_already_imported(existing), 409)
     state = workbook.mapping_state(layout, filename=filename, default_type=TaskType.TIME_LIMITED,
@@ -226,11 +226,12 @@ def _mapping_post(pending, op: str):
 
 def _content_hash(pending) -> str:
     from tracker.parser import read_document
-    from tracker.services.importer import content_hash, file_hash
+    from tracker.services.importer import content_hash
+    from tracker.services.problem_list import content_digest
 
     data = preview.read_bytes(_upload_dir(), pending)
     if pending.state.get("source_kind") == "workbook":
-        return file_hash(data)
+        return content_digest(data)
     return content_hash(read_document(data, pending.filename))
 
 
@@ -244,7 +245,7 @@ def _confirm(pending):
         return _preview_page(pending, errors, "请先改正标红的内容，再确认导入", 400)
     try:
         digest = _content_hash(pending)
-    except (ParseError, OSError) as error:
+    except (ParseError, WorkbookError, OSError) as error:
         return _preview_page(pending, message=f"无法重新读取上传的文件：{error}", status=400)
     plan = preview.to_plan(pending.state, content_hash=digest, filename=pending.filename)
     try:

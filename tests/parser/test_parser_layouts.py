@@ -109,3 +109,15 @@ def test_a_closing_that_only_mentions_problems_gives_none():
     closing = "同志们，刚才的点评既肯定了成绩，也指出了存在的突出问题，大家要认真整改。\n"
     review = parse_text(OPEN + HEAD + f"点评：{S}存在问题：一是{A}。\n" + CLOSE + closing)
     assert review.overall_problems == []
+
+
+@pytest.mark.parametrize("comment", [
+    f"（一）主要成绩：{S}（二）存在问题：1.{A}；2.{B}。（三）努力方向：要抓好整改。",
+    f"工作亮点：{S}存在问题：{A}；{B}。努力方向：要抓好整改。",
+    f"【亮点】{S}【不足】一是{A}。二是{B}。【建议】要抓好整改。",
+    f"{S}问题：1.{A}；2.{B}。要求：要抓好整改。",
+])
+def test_labels_inside_one_paragraph(comment):
+    [unit] = parse_text(OPEN + HEAD + f"点评：{comment}\n" + CLOSE).units
+    assert [p.text.rstrip("。") for p in unit.problems] == [A, B]
+    assert unit.strengths == S and unit.expectations == "要抓好整改。"

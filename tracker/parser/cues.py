@@ -70,9 +70,12 @@ def find_labels(text: str) -> list[tuple[int, int, str, str]]:
     return found
 
 
+_SENTENCE_OPENING_RE = re.compile(r"但|还|也|仍|有|以下|如下|一些|几个|主要(?:问题|不足|差距)|存在(?:的|以下|一些)")
+
+
 def _short_label(name: str) -> bool:
     """"存在问题：" or "不足之处：" is a label; "但还存在以下问题：" is a marker inside a sentence."""
-    return not re.search(r"[但还也仍有以下如下一些几个方面主要]", name[:2]) and len(name) <= 6
+    return not _SENTENCE_OPENING_RE.match(name) and len(name) <= 6
 
 
 def negative(text: str) -> bool:

@@ -161,7 +161,8 @@ def test_closure_request_with_evidence_moves_to_awaiting_verification(app, db, w
     client = client_as(app, world, "sec_a")
     url = f"/tasks/{world.task_a.id}"
     files = [(BytesIO(b"%PDF-1.7 done"), "整改报告.pdf")]
-    response = post_form(client, f"{url}/closure", {"summary": "问题已全部整改到位", "closure_files": files},
+    response = post_form(client, f"{url}/closure", {"summary": "问题已全部整改到位", "closure_files": files,
+                                                   "confirm_empty": "y"},
                          form_url=url, content_type="multipart/form-data")
     assert response.status_code == 302
     db.session.refresh(world.task_a)
@@ -184,3 +185,30 @@ def test_closed_task_has_no_forms_and_refuses_posts(app, db, world):
     assert "提交整改措施" not in html and "已销号" in html
     response = post_form(client, f"{url}/updates", {"body": "补充"}, form_url=url)
     assert response.status_code == 400 and "任务已销号" in response.get_data(as_text=True)
+
+
+def test_closure_without_measures_or_evidence_asks_for_confirmation_first(app, db, world):
+    from sqlalchemy import delete
+
+    from tracker.models import Evidence
+
+    db.session.execute(delete(Evidence).where(Evidence.task_id == world.task_a.id))
+    db.session.commit()
+    client = client_as(app, world, "sec_a")
+    url = f"/tasks/{world.task_a.id}"
+    response = post_form(client, f"{url}/closure", {"summary": "已整改"}, form_url=url)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "尚未提交整改措施、没有佐证材料" in html and 'name="confirm_empty"' in html
+    db.session.refresh(world.task_a)
+    assert world.task_a.status != TaskStatus.AWAITING_VERIFICATION
+    assert _count(db, ProgressUpdate, kind=UpdateKind.CLOSURE_REQUEST) == 0
+    confirmed = post_form(client, f"{url}/closure", {"summary": "已整改", "confirm_empty": "y"}, form_url=url)
+    assert confirmed.status_code == 302
+    db.session.refresh(world.task_a)
+    assert world.task_a.status == TaskStatus.AWAITING_VERIFICATION
+    # The organization department is told, beside its 审核销号 buttons.
+    org = client_as(app, world, "org")
+    page = org.get(f"/org/tasks/{world.task_a.id}").get_data(as_text=True)
+    assert 'id="no-evidence"' in page and "无佐证材料" in page
+    assert page.index('id="closure-summary"') < page.index('id="verify-form"')

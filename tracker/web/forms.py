@@ -75,6 +75,8 @@ class ExtensionForm(FlaskForm):
 class ClosureForm(FlaskForm):
     summary = TextAreaField("整改完成情况", validators=[DataRequired("请填写整改完成情况"), Length(max=5000)])
     closure_files = MultipleFileField("佐证材料（可多选）")
+    # Asked for (and required) only when the task has no 整改措施 or no 佐证材料: the view says which.
+    confirm_empty = BooleanField("我已知晓，仍要申请销号")
 
 
 # --- User administration ------------------------------------------------------------------------------

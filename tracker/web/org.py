@@ -22,7 +22,8 @@ from tracker.models import (
 from tracker.models.types import utcnow
 from tracker.services import dashboard, tasks, units, workflow
 from tracker.services.access import visible_tasks
-from tracker.services.timeline import task_timeline
+from tracker.services.next_step import verification_panel
+from tracker.services.timeline import comment_problems, task_timeline
 from tracker.web import charts
 from tracker.web.guards import roles_required, task_for_view
 from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, paginate_rows, task_light
@@ -111,6 +112,7 @@ def _task_page(task: Task, errors: dict | None = None, values: dict | None = Non
         assessments=list(Assessment), errors=errors or {}, values=values or {},
         requested=ExtensionStatus.REQUESTED, today=today,
         deadline_passed=workflow.deadline_passed(task, now=utcnow(), tz=_tz()),
+        panel=verification_panel(db.session, task), problems=comment_problems(db.session, task),
     ), status
 
 

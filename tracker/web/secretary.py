@@ -19,7 +19,8 @@ from tracker.services.access import can_work_on_task, visible_tasks
 from tracker.services.timeline import comment_problems, task_timeline
 from tracker.web.forms import ClosureForm, ExtensionForm, PlanForm, ProgressForm
 from tracker.web.guards import roles_required, task_for_view, task_for_work
-from tracker.web.main import PER_PAGE, commit_or, task_light
+from tracker.services.next_step import has_evidence, next_step
+from tracker.web.main import PER_PAGE, commit_or, county_today, task_light
 from tracker.settings import settings
 
 bp = Blueprint("secretary", __name__)
@@ -59,6 +60,8 @@ def _render_task(task: Task, status: int = 200, **forms):
             task_forms["extension"] = forms.get("extension") or ExtensionForm(formdata=None)
     actions = {t.name for t in workflow.allowed_actions(current_user, task)}
     timeline = task_timeline(db.session, task)
+    step = next_step(db.session, task, today=county_today(), can_work=bool(task_forms),
+                     pending_extension=timeline.pending_extension)
     return render_template(
         "secretary/task.html",
         task=task,
@@ -68,6 +71,9 @@ def _render_task(task: Task, status: int = 200, **forms):
         pending_extension=timeline.pending_extension,
         proposals=proposals_for_task(db.session, task.id),
         forms=task_forms,
+        step=step,
+        open_form=forms.get("error_form") or forms.get("open_form") or step.open_form,
+        missing=forms.get("missing", ()),
         can_request_closure="request_closure" in actions,
         error=forms.get("error"),
         error_form=forms.get("error_form"),
@@ -93,12 +99,12 @@ def _submit(task: Task, form_name: str, form, change, success: str, files=None):
     """Checks the form (and its files), runs the one service call change(now), stores the files, commits once;
     nothing is kept, in the database or on disk, on any failure."""
     if not form.validate_on_submit():
-        return _render_task(task, 400, **{form_name: form})
+        return _render_task(task, 400, **{form_name: form, "open_form": form_name})
     checked = []
     if files is not None:
         checked, errors = _checked_files(files)
         if errors:
-            return _render_task(task, 400, **{form_name: form})
+            return _render_task(task, 400, **{form_name: form, "open_form": form_name})
     now, written = utcnow(), []
 
     def run():
@@ -148,9 +154,23 @@ def post_update(task_id: int):
 def request_closure(task_id: int):
     task = task_for_work(task_id)
     form = ClosureForm()
+    allowed = "request_closure" in {t.name for t in workflow.allowed_actions(current_user, task)}
+    missing = _closure_gaps(task, form) if allowed else []
+    if missing and form.validate_on_submit() and not form.confirm_empty.data:
+        form.confirm_empty.errors = [f"本任务{'、'.join(missing)}，县委组织部审核时会看到。确认仍要申请销号，请勾选后再提交。"]
+        return _render_task(task, 400, closure=form, open_form="closure", missing=missing)
     return _submit(task, "closure", form, lambda now: workflow.request_closure(
         db.session, task, actor=current_user, now=now, summary=form.summary.data,
     ), "已申请销号，等待县委组织部审核销号", files=form.closure_files)
+
+
+def _closure_gaps(task: Task, form) -> list[str]:
+    """What a 申请销号 lacks: 整改措施 never submitted, no 佐证材料 before or with it."""
+    gaps = [] if task.measures else ["尚未提交整改措施"]
+    sending = any(getattr(f, "filename", "") for f in (form.closure_files.data or []))
+    if not sending and not has_evidence(db.session, task):
+        gaps.append("没有佐证材料")
+    return gaps
 
 
 @bp.post("/tasks/<int:task_id>/extension")

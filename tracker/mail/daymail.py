@@ -222,12 +222,13 @@ def _digests_for(session, addresses: list[str], days: dict, today: date, now: da
 
 
 def _new_digests(session, addresses: list[str], day: date, now: datetime) -> dict[str, OutboxMessage]:
+    from tracker.mail.outbox import insert_outbox_rows
+
     send_at = now if day <= local_date(now, settings().timezone) else _morning(day)
-    rows = {a: OutboxMessage(key=digest_key(a, day), kind=DIGEST_KIND, to_addresses=[a], cc_addresses=[],
-                             subject="", body_text="", body_html="", status=OutboxStatus.PENDING, attempts=0,
-                             next_attempt_at=send_at, created_at=now) for a in addresses}
-    session.add_all(rows.values())
-    session.flush()
+    values = [dict(key=digest_key(a, day), kind=DIGEST_KIND, to_addresses=[a], cc_addresses=[], subject="",
+                   body_text="", body_html="", status=OutboxStatus.PENDING, attempts=0, next_attempt_at=send_at,
+                   created_at=now) for a in addresses]
+    rows = dict(zip(addresses, insert_outbox_rows(session, values)))
     session.add_all(MailDay(address=a, day=day, message_id=row.id) for a, row in rows.items())
     return rows
 
@@ -271,7 +272,8 @@ def render_dirty(session) -> None:
     bodies = {mid: (text, html) for mid, text, html in session.execute(
         select(OutboxMessage.id, OutboxMessage.body_text, OutboxMessage.body_html)
         .where(OutboxMessage.id.in_(wanted)))} if wanted else {}
-    unit_ids = {i.unit_id for its in items.values() if len(its) > limit for i in its if i.unit_id}
+    # Read for every digest (not only the long ones) so that a page costs the same statements at any size.
+    unit_ids = {i.unit_id for its in items.values() if len(its) > 1 for i in its if i.unit_id}
     names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
     for digest in digests:
         members = items.get(digest.id, [])

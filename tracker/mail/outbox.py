@@ -136,28 +136,61 @@ def store_draft(session, draft: Draft, now: datetime, *, status: str = OutboxSta
 def store_drafts(session, drafts: list[Draft], now: datetime, *, status: str = OutboxStatus.PENDING,
                  digest: OutboxMessage | None = None, keep_row: bool = False) -> list[OutboxMessage | None]:
     """store_draft for many drafts with one flush for all their rows (a scan page stores hundreds)."""
-    rows = []
-    for draft in drafts:
-        row = None
-        if draft.mailable or keep_row:
-            row = OutboxMessage(key=draft.key, kind=draft.kind, task_id=draft.task_id, unit_id=draft.unit_id,
-                                to_addresses=draft.to, cc_addresses=draft.cc, subject=draft.subject,
-                                body_text=draft.body_text, body_html=draft.body_html, status=status, attempts=0,
-                                next_attempt_at=now, created_at=now, digest_id=digest.id if digest else None)
-            session.add(row)
-        rows.append(row)
-    if any(row is not None for row in rows):
-        session.flush()
+    values = [dict(key=draft.key, kind=draft.kind, task_id=draft.task_id, unit_id=draft.unit_id,
+                   to_addresses=draft.to, cc_addresses=draft.cc, subject=draft.subject, body_text=draft.body_text,
+                   body_html=draft.body_html, status=status, attempts=0, next_attempt_at=now, created_at=now,
+                   digest_id=digest.id if digest else None)
+              if draft.mailable or keep_row else None for draft in drafts]
+    stored = iter(insert_outbox_rows(session, [v for v in values if v is not None]))
+    rows = [next(stored) if v is not None else None for v in values]
+    made = []
     for draft, row in zip(drafts, rows):
-        notices = {}
-        for user in draft.users:
-            notices[user.id] = Notice(user_id=user.id, key=draft.key, kind=draft.kind, task_id=draft.task_id,
-                                      unit_id=draft.unit_id, outbox_id=row.id if row else None, title=draft.subject,
-                                      body=draft.body_text, created_at=now)
-            session.add(notices[user.id])
+        made.append({user.id: Notice(user_id=user.id, key=draft.key, kind=draft.kind, task_id=draft.task_id,
+                                     unit_id=draft.unit_id, outbox_id=row.id if row else None, title=draft.subject,
+                                     body=draft.body_text, created_at=now) for user in draft.users})
+    assign_ids(session, Notice, [n for notices in made for n in notices.values()])
+    for draft, notices in zip(drafts, made):
+        session.add_all(notices.values())
         if draft.main_user is not None and status != OutboxStatus.DELEGATED:
             _reach_main_user(session, draft, notices.get(draft.main_user.id), now)
     return rows
+
+
+def insert_outbox_rows(session, values: list[dict]) -> list[OutboxMessage]:
+    """Outbox rows in one INSERT, returned as objects in the same order. outbox_message refers to itself
+    (digest_id), and the ORM's flush inserts such rows one at a time: so the ids are taken first (one
+    nextval() series on PostgreSQL; max(id) under SQLite's write lock), the rows inserted with them in
+    one executemany, and read back in one SELECT."""
+    if not values:
+        return []
+    from sqlalchemy import func, insert, text
+
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(text("SELECT nextval(pg_get_serial_sequence('outbox_message', 'id')) "
+                                        "FROM generate_series(1, :n)"), {"n": len(values)}))
+    else:
+        start = session.scalar(select(func.max(OutboxMessage.id))) or 0
+        ids = list(range(start + 1, start + 1 + len(values)))
+    session.execute(insert(OutboxMessage), [{"id": i, "channel": Channel.EMAIL, **v} for i, v in zip(ids, values)])
+    found = {row.id: row for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
+    return [found[i] for i in ids]
+
+
+def assign_ids(session, model, objects) -> None:
+    """On SQLite, numbers new rows from max(id) so that the flush inserts them in one executemany: without
+    a known key the ORM inserts row by row there (SQLite's RETURNING order is not guaranteed). Safe: the
+    caller holds SQLite's write lock (it has written already), so nobody else inserts meanwhile. Call it
+    before adding `objects` to the session. PostgreSQL batches the INSERT … RETURNING itself."""
+    objects = [o for o in objects if o.id is None]
+    if len(objects) < 2 or session.get_bind().dialect.name != "sqlite":
+        return
+    from sqlalchemy import func
+
+    session.flush()  # our own pending rows first, so max(id) counts them
+    start = session.scalar(select(func.max(model.id))) or 0
+    for offset, obj in enumerate(objects, 1):
+        obj.id = start + offset
 
 
 def _reach_main_user(session, draft: Draft, notice, now: datetime) -> None:

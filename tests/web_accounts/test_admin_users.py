@@ -143,3 +143,79 @@ def test_user_names_are_escaped(app, db, world):
 def test_search_filters_users(app, world):
     html = client_as(app, world, "admin").get("/admin/users?q=乙").get_data(as_text=True)
     assert "乙书记" in html and "甲书记" not in html
+
+
+# --- 批量开通 (issue 9): select many → invite, resend to those who never logged in, deactivate --------------
+
+def _new_secretary(db, world, username, *, email=True):
+    user = User(name=f"书记{username}", role=Role.SECRETARY, unit_id=world.unit_a.id,
+                email=f"{username}@town.test" if email else None)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def test_last_login_is_shown_and_never_logged_in_filters(app, db, world):
+    client = client_as(app, world, "org")  # logs in as 王组织
+    fresh = _new_secretary(db, world, "fresh")
+    login(app.test_client(), "sec-a")
+    db.session.expire_all()
+    assert db.session.get(User, world.sec_a.id).last_login_at is not None
+    page = client.get("/admin/users?never=y").get_data(as_text=True)
+    assert fresh.name in page and "从未登录" in page and "甲书记" not in page
+    assert "最后登录" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_bulk_invite_sends_to_the_selected_and_names_those_refused(app, db, world):
+    from tracker.models.accounts import AccountToken
+    from tracker.models.notify import OutboxMessage
+
+    client = client_as(app, world, "org")
+    one, two, no_mail = (_new_secretary(db, world, "one"), _new_secretary(db, world, "two"),
+                         _new_secretary(db, world, "nomail", email=False))
+    response = post_form(client, "/admin/users/bulk", {"action": "invite",
+                                                       "user_ids": [str(one.id), str(two.id), str(no_mail.id)]},
+                         form_url="/admin/users", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "已处理2个账号" in page and f"{no_mail.name}：请先为该用户填写邮箱，再发送邀请" in page
+    invited = set(db.session.scalars(select(AccountToken.user_id).where(AccountToken.purpose == "invitation")))
+    assert invited == {one.id, two.id}
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "account_invitation")
+                             .order_by(OutboxMessage.id)).to_addresses == ["one@town.test"]
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "issue_invitation",
+                                                      AuditEvent.entity_id == one.id)).actor_id == world.org.id
+
+
+def test_resend_without_selection_reaches_everyone_who_never_logged_in(app, db, world):
+    from tracker.models.accounts import AccountToken
+
+    client = client_as(app, world, "org")
+    waiting = [_new_secretary(db, world, f"w{i}") for i in range(3)]
+    response = post_form(client, "/admin/users/bulk", {"action": "resend"}, form_url="/admin/users")
+    assert response.status_code == 302
+    invited = set(db.session.scalars(select(AccountToken.user_id).where(AccountToken.purpose == "invitation")))
+    assert invited == {u.id for u in waiting}  # the secretaries with passwords are left alone
+
+
+def test_bulk_deactivate_is_audited_and_other_roles_are_not_found(app, db, world):
+    client = client_as(app, world, "org")
+    target = _new_secretary(db, world, "gone")
+    response = post_form(client, "/admin/users/bulk", {"action": "deactivate", "user_ids": [str(target.id)]},
+                         form_url="/admin/users")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(User, target.id).active
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "deactivate",
+                                                      AuditEvent.entity_id == target.id)) is not None
+    refused = post_form(client, "/admin/users/bulk", {"action": "deactivate", "user_ids": [str(world.disc.id)]},
+                        form_url="/admin/users")
+    assert refused.status_code == 404
+    assert db.session.get(User, world.disc.id).active
+
+
+def test_bulk_without_csrf_is_refused(app, db, world):
+    client = client_as(app, world, "org")
+    target = _new_secretary(db, world, "csrf")
+    response = client.post("/admin/users/bulk", data={"action": "deactivate", "user_ids": [str(target.id)]})
+    assert response.status_code == 400
+    assert db.session.get(User, target.id).active

@@ -10,6 +10,7 @@ from tracker.models.accounts import AccountToken
 from tracker.models.types import utcnow
 from tracker.services import accounts
 from tracker.services.errors import DomainError
+from tracker.web.admin_bulk import BulkUsersForm
 from tracker.web.auth import link_hours, send_account_link
 from tracker.web.forms import ConfirmForm, UserFilterForm, UserForm, role_choices
 from tracker.web.guards import roles_required
@@ -54,12 +55,16 @@ def users():
         query = query.where(User.role == Role.SECRETARY)
     if not filters.include_inactive.data:
         query = query.where(User.active.is_(True))
+    never = request.args.get("never") == "y"
+    if never:
+        query = query.where(User.last_login_at.is_(None))
     text = (filters.q.data or "").strip()
     if text:
         pattern = f"%{text}%"
         query = query.where(or_(User.name.ilike(pattern), User.username.ilike(pattern), User.email.ilike(pattern)))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
-    return render_template("admin/users.html", page=page, filters=filters, roles={r.value: r.label for r in Role})
+    return render_template("admin/users.html", page=page, filters=filters, roles={r.value: r.label for r in Role},
+                           never=never, bulk=BulkUsersForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -169,3 +174,11 @@ def send_reset_link(user_id: int):
         user_id, lambda u: send_account_link(u, purpose=AccountToken.PASSWORD_RESET, actor=current_user),
         "重置密码邮件已放入发件箱，将发送给 {name}")
 
+
+
+@bp.post("/users/bulk")
+@roles_required(*MANAGERS)
+def bulk_users():
+    from tracker.web.admin_bulk import run_bulk
+
+    return run_bulk(_managed_user)

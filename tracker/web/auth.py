@@ -32,6 +32,8 @@ def _start_session(user) -> None:
     a browser left open on a shared office PC must not stay logged in for ever."""
     session.permanent = True
     login_user(user)
+    user.last_login_at = utcnow()  # the users page's 最后登录 and its filter 从未登录
+    db.session.commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])

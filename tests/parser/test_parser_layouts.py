@@ -121,3 +121,14 @@ def test_labels_inside_one_paragraph(comment):
     [unit] = parse_text(OPEN + HEAD + f"点评：{comment}\n" + CLOSE).units
     assert [p.text.rstrip("。") for p in unit.problems] == [A, B]
     assert unit.strengths == S and unit.expectations == "要抓好整改。"
+
+
+def test_a_block_comment_on_a_unit_that_did_not_report_is_unplaced_not_swallowed():
+    text = ("一、请青山镇党委书记李华同志述职。\n※※※\n二、请县教育局党组书记钱芳同志述职。\n※※※\n下面逐一点评。\n"
+            f"1.青山镇。{S}存在问题：一是{A}。\n2.县教育局。工作有特色。不足之处：一是{B}。\n"
+            "3.红旗村。书面点评如下：存在问题：一是村务公开不及时。\n")
+    closing = "县委书记在总结讲话中指出，还存在一些共性问题：1.责任压得不实；2.基础不牢。\n"
+    review = parse_text(OPEN + text + CLOSE + closing)
+    assert [[p.text for p in u.problems] for u in review.units] == [[f"{A}。"], [f"{B}。"]]
+    assert [p["text"][:6] for p in review.unplaced] == ["3.红旗村。"]
+    assert [p.text for p in review.overall_problems] == ["责任压得不实", "基础不牢。"]

@@ -14,7 +14,7 @@ _LEAD_RE = re.compile(r"^\s*(?:对|关于|针对)?\s*(?P<name>[^，,。：:；;�
 
 @dataclass
 class Chunk:
-    section: int        # index into sections
+    section: int | None  # index into sections; None: a unit that did not report (left unplaced)
     start: int          # paragraph index of the lead
     end: int
     first: str          # the lead paragraph with the unit's name removed
@@ -44,7 +44,9 @@ def split_block(paragraphs: list[str], sections: list[Section]) -> list[Chunk]:
             number, rest, loose = found
             taken.add(number)
             leads.append((index, number, rest, loose))
-    if len(leads) < 2:
+        elif leads and _foreign_lead(text):
+            leads.append((index, None, text, False))  # a unit that was not called to report
+    if sum(1 for lead in leads if lead[1] is not None) < 2:
         return []
     chunks = []
     for position, (index, number, rest, loose) in enumerate(leads):
@@ -52,6 +54,15 @@ def split_block(paragraphs: list[str], sections: list[Section]) -> list[Chunk]:
         end = limit if position + 1 < len(leads) else _comment_end(paragraphs, index, limit)
         chunks.append(Chunk(number, index, end, rest, loose))
     return chunks
+
+
+def _foreign_lead(text: str) -> bool:
+    """"对红旗村：…" in the block when no 红旗村 reported: it starts a 点评 the reader cannot place."""
+    enum = enumerator_at(text, 0)
+    body = text[enum.end:].lstrip() if enum else text
+    match = _LEAD_RE.match(body)
+    return bool(match) and match.group("stop") in "。.：:" and len(match.group("name")) <= 14 \
+        and re.search(rf"{UNIT_SUFFIX}$", match.group("name")) is not None
 
 
 def _after_intro(text: str) -> str:

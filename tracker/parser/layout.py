@@ -10,20 +10,23 @@ from .sections import _comment_end
 _BLOCK_INTRO_RE = re.compile(r"^[^。]{0,20}(?:逐一|逐个|分别|依次|集中)(?:作|进行|作了|进行了)?点评[^。]{0,10}[。：:]?$")
 
 
-def apply_block(paragraphs: list[str], sections) -> set[int]:
-    """Layout (b): give each section its chunk of the 点评 block; the numbers of sections matched loosely."""
+def apply_block(paragraphs: list[str], sections) -> tuple[set[int], int]:
+    """Layout (b): give each section its chunk of the 点评 block. Returns the numbers of sections matched
+    loosely and where the block ends (chunks of units that did not report are left unplaced)."""
     chunks = split_block(paragraphs, sections)
     if not chunks:
-        return set()
+        return set(), 0
     block_start = min(chunk.start for chunk in chunks)
     for section in sections:
         if section.comment_at is not None and section.comment_at >= block_start - 1:
             section.comment, section.comment_at, section.end = None, None, section.start + 1
     for chunk in chunks:
+        if chunk.section is None:
+            continue
         section = sections[chunk.section]
         section.comment = ([chunk.first] if chunk.first else []) + paragraphs[chunk.start + 1:chunk.end]
         section.comment_at, section.end = chunk.start, chunk.end
-    return {chunk.section for chunk in chunks if chunk.loose}
+    return {c.section for c in chunks if c.loose and c.section is not None}, max(c.end for c in chunks)
 
 
 def take_unlabelled(paragraphs: list[str], sections) -> set[int]:

@@ -22,7 +22,7 @@ def parse_text(text: str) -> ParsedReview:
     """text may be what read_document returned: the warnings it carries (bad bytes) are kept."""
     paragraphs = split_heading_lines(to_paragraphs(text, is_heading))
     sections = find_sections(paragraphs)
-    loose_match = apply_block(paragraphs, sections)
+    loose_match, block_end = apply_block(paragraphs, sections)
     unlabelled = take_unlabelled(paragraphs, sections)
     units: list[ParsedUnit] = []
     warnings: list[str] = list(getattr(text, "warnings", ()))
@@ -55,7 +55,7 @@ def parse_text(text: str) -> ParsedReview:
         ))
     if not units:
         raise NotAReviewError(_not_a_review_message(text, paragraphs, len(sections)))
-    closing_at = max(s.end for s in sections)
+    closing_at = max([s.end for s in sections] + [block_end])
     closing = paragraphs[closing_at:]
     overall = find_overall_problems(closing)
     title = find_title(paragraphs)

@@ -95,5 +95,7 @@ def run_scheduler(app) -> int:
             scheduler.start()
     finally:
         leadership.release()
+        with app.app_context():
+            db.engine.dispose()  # the jobs' pooled connections, closed now rather than by the garbage collector
         log.info("调度器已停止：%s", holder)
     return 0

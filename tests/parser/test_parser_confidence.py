@@ -97,3 +97,13 @@ def test_every_code_raised_is_documented():
 def test_format_text_shows_unit_warnings(text):
     review = parse(HEAD + text + "\n")
     assert "⚠" in review.format_text() or review.units[0].warnings == []
+
+
+def test_a_comment_after_the_last_unit_that_no_heading_led_to_is_unplaced_not_overall():
+    body = (HEAD + f"点评：{S}存在问题：一是党员教育不严。\n希望李华同志抓好整改。\n二、白河乡王强同志汇报了工作。\n※※※\n"
+            "点评：白河乡工作有亮点。但还存在以下问题：\n1.阵地利用率不高；\n2.经费管理不规范。\n")
+    closing = "同志们，总的看，全县还存在一些问题和不足。一是责任压得不实。二是基础不牢。这些问题要认真解决。\n"
+    review = parse(body + CLOSE + closing)
+    assert [p.text for p in review.overall_problems] == ["责任压得不实。", "基础不牢。"]
+    assert [p["text"] for p in review.unplaced][:3] == ["点评：白河乡工作有亮点。但还存在以下问题：", "1.阵地利用率不高；",
+                                                       "2.经费管理不规范。"]

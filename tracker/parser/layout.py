@@ -56,9 +56,18 @@ def _reads_as_comment(paragraphs: list[str], at: int, limit: int, unit: str, aft
     return after_separator and SHORTFALL_RE.search(region) is not None
 
 
-def find_unplaced(paragraphs: list[str], sections, closing_at: int) -> list[dict]:
+def orphan_comments(paragraphs: list[str], closing_at: int) -> set[int]:
+    """Paragraphs of a 点评 in the closing part that no heading led to: not overall problems, unplaced."""
+    orphans: set[int] = set()
+    for index in range(closing_at, len(paragraphs)):
+        if index not in orphans and COMMENT_START_RE.match(paragraphs[index]):
+            orphans.update(range(index, _comment_end(paragraphs, index, len(paragraphs))))
+    return orphans
+
+
+def find_unplaced(paragraphs: list[str], sections, closing_at: int, orphans: set[int] = frozenset()) -> list[dict]:
     """Paragraphs between the first heading and the closing part that no section took, and any 点评
-    outside the sections; separators and running-order lines are not reported."""
+    outside the sections (orphans); separators and running-order lines are not reported."""
     placed: set[int] = set()
     for section in sections:
         placed.update(range(section.start, section.comment_at if section.comment_at is not None else section.end))
@@ -68,7 +77,7 @@ def find_unplaced(paragraphs: list[str], sections, closing_at: int) -> list[dict
     unplaced = []
     for index, paragraph in enumerate(paragraphs):
         inside = first <= index < closing_at
-        if index in placed or not (inside or COMMENT_START_RE.match(paragraph)):
+        if index in placed or not (inside or index in orphans or COMMENT_START_RE.match(paragraph)):
             continue
         if SEPARATOR_RE.match(paragraph) or AGENDA_RE.match(paragraph) or _BLOCK_INTRO_RE.search(paragraph):
             continue

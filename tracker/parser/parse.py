@@ -1,6 +1,6 @@
 """The parser's entry points: text or document bytes in, a ParsedReview out."""
 from .confidence import unit_warnings
-from .layout import apply_block, find_unplaced, take_unlabelled
+from .layout import apply_block, find_unplaced, orphan_comments, take_unlabelled
 from .loose import NO_UNIT, unit_from_comment
 from .model import NotAReviewError, ParsedProblem, ParsedReview, ParsedUnit
 from .overall import find_overall_problems, find_title, find_year
@@ -56,10 +56,11 @@ def parse_text(text: str) -> ParsedReview:
     if not units:
         raise NotAReviewError(_not_a_review_message(text, paragraphs, len(sections)))
     closing_at = max([s.end for s in sections] + [block_end])
-    closing = paragraphs[closing_at:]
+    orphans = orphan_comments(paragraphs, closing_at)
+    closing = [p for i, p in enumerate(paragraphs[closing_at:], start=closing_at) if i not in orphans]
     overall = find_overall_problems(closing)
     title = find_title(paragraphs)
-    unplaced = find_unplaced(paragraphs, sections, closing_at)
+    unplaced = find_unplaced(paragraphs, sections, closing_at, orphans)
     if unplaced:
         warnings.append(f"有 {len(unplaced)} 个段落未能归属到任何单位，请在导入预览中核对")
     return ParsedReview(

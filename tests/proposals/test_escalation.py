@@ -66,7 +66,7 @@ def test_a_long_escalation_proposes_but_never_handles(app, db):
     entries = build_dossier(session, circular).tasks
     assert [e.task.id for e in entries] == [t.id for t in tasks]  # one 通报 proposal, the secretary's three tasks
     entry = entries[0]
-    labels = [e.label for e in entry.timeline]
+    labels = [e.title for e in entry.timeline]
     assert labels.count("督办等级提升") == 3 and labels.count("系统提出建议") == 2
     assert len(entry.notices) >= 5  # 提醒 ×3, 催办, 督办, and the proposals' own mails
 

@@ -3,7 +3,6 @@ acknowledgements, the progress reported and the owner's 情况说明 (which the 
 
 All tasks of a proposal are loaded with one query per kind of record (a unit proposal may cover many).
 """
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -11,46 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from tracker.escalation.calendar import WorkCalendar
-from tracker.models import AuditEvent, ProgressUpdate, Role, Task, UpdateKind, User
+from tracker.models import ProgressUpdate, Role, Task, UpdateKind, User
 from tracker.models.proposals import Proposal, ProposalTask
+from tracker.services.timeline import TimelineEntry, task_timeline
 from tracker.services import audit
 from tracker.services.errors import PermissionDenied
 from tracker.settings import settings
 from tracker.timeutil import local_date
 
-# What each audited action means to a reader of the timeline.
-ACTION_LABELS = {
-    "create_task": "创建整改任务",
-    "set_deadline": "设定整改时限",
-    "set_reminder_cycle": "开始新的提醒周期",
-    "reassign": "更换责任人",
-    "set_measures": "提交整改措施",
-    "set_responsible_person": "设定具体责任人",
-    "start": "开始整改",
-    "request_closure": "申请销号",
-    "close": "审核销号",
-    "return": "退回",
-    "reopen": "回头看重新打开",
-    "assess": "验收评价",
-    "escalate": "督办等级提升",
-    "acknowledge": "签收通知",
-    "post_update": "提交材料",
-    "upload_evidence": "上传佐证材料",
-    "request_extension": "申请延期",
-    "merge_unit": "责任单位合并",
-    "propose": "系统提出建议",
-    "decide_proposal": "组织部作出决定",
-    "dismiss_proposal": "组织部驳回建议",
-}
 MAX_EVENTS_PER_TASK = 200
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime
-    label: str
-    detail: str
-    actor_name: str
 
 
 @dataclass
@@ -65,7 +33,7 @@ class NoticeEntry:
 class TaskDossier:
     task: Task
     link: ProposalTask
-    timeline: list[TimelineEntry] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)  # tracker.services.timeline
     notices: list[NoticeEntry] = field(default_factory=list)
     progress: list[ProgressUpdate] = field(default_factory=list)
     explanations: list[ProgressUpdate] = field(default_factory=list)
@@ -112,15 +80,6 @@ def _outbox_model():
     return getattr(notify, "OutboxMessage", None)
 
 
-def _describe(event: AuditEvent) -> str:
-    parts = []
-    if event.before is not None or event.after is not None:
-        parts.append(f"{event.before or '—'} → {event.after or '—'}" if event.before else (event.after or ""))
-    if event.note:
-        parts.append(event.note)
-    return "；".join(p for p in parts if p)
-
-
 def build_dossier(session, proposal: Proposal) -> Dossier:
     links = session.scalars(
         select(ProposalTask).where(ProposalTask.proposal_id == proposal.id)
@@ -134,18 +93,8 @@ def build_dossier(session, proposal: Proposal) -> Dossier:
     if not task_ids:
         return Dossier(proposal, [], _outbox_model() is not None, calendar)
 
-    counts: dict[int, int] = defaultdict(int)
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.task_id.in_(task_ids)).options(joinedload(AuditEvent.actor))
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
-    for event in events:
-        if counts[event.task_id] >= MAX_EVENTS_PER_TASK:
-            continue
-        counts[event.task_id] += 1
-        entries[event.task_id].timeline.append(TimelineEntry(
-            at=event.at, label=ACTION_LABELS.get(event.action, "其他变更"), detail=_describe(event),
-            actor_name=event.actor.name if event.actor else "系统"))
+    for entry in entries.values():  # the task page's own timeline (one builder, the same labels)
+        entry.timeline = task_timeline(session, entry.task).entries[-MAX_EVENTS_PER_TASK:]
 
     updates = session.scalars(
         select(ProgressUpdate).where(ProgressUpdate.task_id.in_(task_ids))

@@ -4,7 +4,7 @@ The timeline costs one query per kind of record — progress updates, evidence f
 requests, outbox notices (and the names of the users or units a change refers to, only when one does) —
 however many entries it holds: never a query per entry.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -37,7 +37,6 @@ FIELD_LABELS = {
     "escalation_level": "督办等级",
     "assessment": "验收评价",
     "task_type": "任务类型",
-    "reminder_cycle": "提醒轮次",
     "unit_id": "责任单位",
 }
 # Titles of audited actions that are not status transitions (those take their label from the workflow).
@@ -47,6 +46,8 @@ ACTION_TITLES = {
     "reassign": "更换责任人",
     "set_deadline": "整改时限变更",
     "set_reminder_cycle": "新一轮提醒",
+    "second_round": "进入二次整改",
+    "set_responsible_person": "设定具体责任人",
     "escalate": "督办等级提升",
     "acknowledge": "签收通知",
     "merge_unit": "责任单位合并",
@@ -72,10 +73,12 @@ class TimelineEntry:
     before: str = ""
     after: str = ""
     evidence: tuple[Evidence, ...] = ()
+    more: tuple[str, ...] = ()  # the other changes made by the same act (merged into this one line)
 
     @property
     def change(self) -> str:
-        return f"{self.field}：{self.before} → {self.after}" if self.field else ""
+        first = (f"{self.field}：{self.before} → {self.after}",) if self.field else ()
+        return "；".join(first + self.more)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,27 @@ def task_timeline(session, task: Task) -> Timeline:
     entries = [*_updates(session, task), *_extension_entries(requests), *_changes(session, task),
                *_notices(session, task)]
     entries.sort(key=lambda entry: entry.time)
-    return Timeline(entries=entries, extension_requests=requests)
+    return Timeline(entries=_one_line_per_act(entries), extension_requests=requests)
+
+
+# Changes an act makes besides its own (退回 → 二次整改, 验收评价, a new 整改时限 and its reminder cycle).
+FOLLOW_UPS = frozenset({"进入二次整改", "验收评价", "整改时限变更", "新一轮提醒", "验收评价变更"})
+
+
+def _one_line_per_act(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """An act writes several audit rows at one moment (退回 → 状态, 二次整改, 验收评价, 整改时限): one line."""
+    merged: list[TimelineEntry] = []
+    for entry in entries:
+        last = merged[-1] if merged else None
+        if (last is not None and entry.kind == last.kind == "change" and entry.time == last.time
+                and entry.actor == last.actor and (entry.title == last.title or entry.title in FOLLOW_UPS)):
+            said = entry.change or (entry.title if entry.title != last.title else "")
+            extra = (said,) if said and said not in last.change else ()
+            note = last.note if not entry.note or entry.note in last.note else "；".join(filter(None, (last.note, entry.note)))
+            merged[-1] = replace(last, more=last.more + extra, note=note)
+            continue
+        merged.append(entry)
+    return merged
 
 
 def comment_problems(session, task: Task) -> list[tuple[int, str, bool]]:

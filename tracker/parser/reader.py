@@ -3,7 +3,6 @@ import io
 import re
 import unicodedata
 import zipfile
-import zlib
 from pathlib import PurePath
 
 from .model import UnreadableDocumentError
@@ -160,7 +159,7 @@ def _is_docx(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return "word/document.xml" in archive.namelist()
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, NotImplementedError, RuntimeError):
         return False
 
 
@@ -207,7 +206,9 @@ def _read_docx(data: bytes) -> str:
 
     try:
         check_docx(data)
-    except (zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except UnreadableDocumentError:
+        raise
+    except Exception as exc:  # zipfile and zlib raise BadZipFile, zlib.error, KeyError, ValueError … on corrupt files
         raise UnreadableDocumentError(f"无法打开 .docx 文件（{type(exc).__name__}），文件可能已损坏。{ACCEPTED}") from exc
     try:
         document = docx.Document(io.BytesIO(data))

@@ -25,6 +25,8 @@ NO_UNIT = "（未写明单位）"
 def loose_heading(line: str) -> tuple[str, str, str, str] | None:
     """(line, unit, title, name) of a heading-like line, or None."""
     match = LOOSE_RE.match(line)
+    if not match and line.startswith(("主持人：", "主持人:", "主持：")):
+        match = LOOSE_RE.match(line.split("：", 1)[-1].split(":", 1)[-1])
     if not match:
         return None
     body = match.group("body").strip()

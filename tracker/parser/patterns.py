@@ -22,7 +22,10 @@ ITEM_BOUNDARY = "\n。；;：:，,、.．！!？? \t\u3000"
 COLON = "[：:]"
 
 # "※※※※" and similar placeholders replace omitted speeches.
-SEPARATOR_RE = re.compile(r"^[※＊*]{3,}|^[※＊*\-—…\s]+$|^[（(](?:述职)?(?:报告|内容|发言)?(?:内容)?略[）)]$")
+SEPARATOR_RE = re.compile(r"^[※＊*]{3,}|^[※＊*\-—…\s]+$|^[（(](?:述职)?(?:报告|内容|发言)?(?:内容)?略[）)]$"
+                          r"|^[（(][^（）()]{0,24}(?:略|省略|掌声|鼓掌)[^（）()]{0,8}[）)]$")
+# A speaker's label in a verbatim record: "主持人：", "区委书记：", "县委常委、组织部部长：".
+SPEAKER_RE = re.compile(r"^(?P<who>主持人|主持|[^\s，,。；;：:“”]{0,12}?(?:书记|部长|县长|区长|旗长|市长|主任|领导))\s*[：:]\s*")
 
 # The county secretary's comment on one unit: "点评：", "点评意见:", "【点评】", "县委书记点评：",
 # or a bare "点评" label line.

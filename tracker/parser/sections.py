@@ -10,7 +10,7 @@ from .patterns import (
     CN_NUMERAL,
     COMMENT_START_RE,
     DIGITS,
-    SEPARATOR_RE,
+    SEPARATOR_RE, SPEAKER_RE,
     SPEECH_OPENER_RE,
     STRONG_EXPECTATION_RE,
     enumerator_at,
@@ -51,6 +51,9 @@ class Heading:
 
 def match_heading(line: str) -> Heading | None:
     match = UNIT_HEADING_RE.match(line)
+    speaker = SPEAKER_RE.match(line)
+    if not match and speaker:  # "主持人：下面请青山街道党工委书记李华同志述职。"
+        match = UNIT_HEADING_RE.match(line[speaker.end():])
     if not match:
         return None
     rest = _HEADING_REST_RE.match(match.group("rest"))
@@ -115,14 +118,23 @@ def find_sections(paragraphs: list[str]) -> list[Section]:
         limit = starts[number + 1] if number + 1 < len(starts) else len(paragraphs)
         heading = headings[start]
         comment_at = next((i for i in range(start + 1, limit) if COMMENT_START_RE.match(paragraphs[i])), None)
+        if comment_at is None:  # a verbatim record: "区委书记：青山街道…" is the 点评
+            comment_at = next((i for i in range(start + 1, limit) if _commenting_speaker(paragraphs[i])), None)
         if comment_at is None:
             sections.append(Section(heading, paragraphs[start + 1:limit], None, start + 1, start))
             continue
         end = _comment_end(paragraphs, comment_at, limit)
         first = COMMENT_START_RE.sub("", paragraphs[comment_at], count=1)
+        if first == paragraphs[comment_at] and _commenting_speaker(first):
+            first = first[SPEAKER_RE.match(first).end():]
         comment = [first] + paragraphs[comment_at + 1:end] if first else paragraphs[comment_at + 1:end]
         sections.append(Section(heading, paragraphs[start + 1:comment_at], comment, end, start, comment_at))
     return sections
+
+
+def _commenting_speaker(paragraph: str) -> bool:
+    speaker = SPEAKER_RE.match(paragraph)
+    return speaker is not None and not speaker.group("who").startswith("主持") and len(paragraph) > speaker.end() + 10
 
 
 def _structural_loose(paragraphs: list[str], index: int) -> Heading | None:
@@ -155,7 +167,7 @@ def _comment_end(paragraphs: list[str], comment_at: int, limit: int) -> int:
     while index < limit:
         paragraph, previous = paragraphs[index], paragraphs[index - 1]
         listed = enumerator_at(paragraph, 0) is not None
-        if SEPARATOR_RE.match(paragraph) or COMMENT_START_RE.match(paragraph):
+        if SEPARATOR_RE.match(paragraph) or COMMENT_START_RE.match(paragraph) or SPEAKER_RE.match(paragraph):
             break
         if not listed and (AGENDA_RE.match(paragraph) or (reached_problems and SPEECH_OPENER_RE.match(paragraph))):
             break

@@ -22,6 +22,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.notify import OutboxMessage
+from tracker.proposals.visibility import INTERNAL_ENTITIES, OWNER_MAIL_KINDS, owner_level
 from tracker.services.workflow import TRANSITIONS
 from tracker.timeutil import cn_date
 
@@ -54,6 +55,7 @@ ACTION_TITLES = {
     "propose": "系统提出建议",
     "decide_proposal": "组织部作出决定",
     "dismiss_proposal": "组织部驳回建议",
+    "request_explanation": "请责任人提交情况说明",
 }
 # Audit rows whose record has an entry of its own (the update, the file, the extension request) or whose
 # text another entry already shows (整改措施 is the body of the plan update).
@@ -93,12 +95,13 @@ class Timeline:
         return pending[-1] if pending else None
 
 
-def task_timeline(session, task: Task) -> Timeline:
-    """Plan and progress updates with their files, audited changes, extension requests and notices, oldest first."""
+def task_timeline(session, task: Task, *, for_owner: bool = False) -> Timeline:
+    """Plan and progress updates with their files, audited changes, extension requests and notices, oldest first.
+    for_owner: as the unit's secretary reads it, without the 约谈/通报 deliberation (tracker.proposals.visibility)."""
     requests = _extension_requests(session, task)
     # At one moment a decision comes before the changes it makes (批准延期 → 整改时限变更): sort is stable.
-    entries = [*_updates(session, task), *_extension_entries(requests), *_changes(session, task),
-               *_notices(session, task)]
+    entries = [*_updates(session, task), *_extension_entries(requests), *_changes(session, task, for_owner),
+               *_notices(session, task, for_owner)]
     entries.sort(key=lambda entry: entry.time)
     return Timeline(entries=_one_line_per_act(entries), extension_requests=requests)
 
@@ -153,25 +156,34 @@ def _updates(session, task: Task) -> list[TimelineEntry]:
     return entries
 
 
-def _changes(session, task: Task) -> list[TimelineEntry]:
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.task_id == task.id, AuditEvent.entity_type.not_in(SHOWN_ELSEWHERE),
-                                 AuditEvent.action.not_in(HIDDEN_ACTIONS))
-        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
+def _changes(session, task: Task, for_owner: bool = False) -> list[TimelineEntry]:
+    query = select(AuditEvent).where(AuditEvent.task_id == task.id, AuditEvent.entity_type.not_in(SHOWN_ELSEWHERE),
+                                     AuditEvent.action.not_in(HIDDEN_ACTIONS))
+    if for_owner:
+        query = query.where(AuditEvent.entity_type.not_in(INTERNAL_ENTITIES))
+    events = session.scalars(query.options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at, AuditEvent.id)).all()
+    if for_owner:  # a rise past 督办 (to 约谈 or 通报) is the proposal itself: its owner does not see it
+        events = [e for e in events if e.field != "escalation_level" or _owner_level(e.before) != _owner_level(e.after)]
     names = _referenced_names(session, events)
     entries = []
     for event in events:
         spelled_out = (event.entity_type == Task.__tablename__ and event.field in FIELD_LABELS
                        and event.action != "create_task")
         change = {}
+        before, after, note = event.before, event.after, event.note or ""
+        if for_owner and event.field == "escalation_level":
+            before, after = _owner_level(before), _owner_level(after)
+            note = "" if after != event.after else note  # "逾期升级为约谈" names the proposal
         if spelled_out:
             change = {"field": FIELD_LABELS[event.field],
-                      "before": _readable(event.field, event.before, names),
-                      "after": _readable(event.field, event.after, names)}
-        entries.append(TimelineEntry("change", event.at, _title(event), _name(event.actor), note=event.note or "",
-                                     **change))
+                      "before": _readable(event.field, before, names),
+                      "after": _readable(event.field, after, names)}
+        entries.append(TimelineEntry("change", event.at, _title(event), _name(event.actor), note=note, **change))
     return entries
+
+
+def _owner_level(value: str | None) -> str:
+    return str(owner_level(int(value))) if value and value.isdigit() else (value or "")
 
 
 def _title(event: AuditEvent) -> str:
@@ -230,12 +242,12 @@ def _extension_entries(requests: list[ExtensionRequest]) -> list[TimelineEntry]:
     return entries
 
 
-def _notices(session, task: Task) -> list[TimelineEntry]:
+def _notices(session, task: Task, for_owner: bool = False) -> list[TimelineEntry]:
     """Mails about this task from the outbox: what was sent (or is waiting), to whom, in what state."""
-    messages = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.task_id == task.id)
-        .order_by(OutboxMessage.created_at, OutboxMessage.id)
-    ).all()
+    query = select(OutboxMessage).where(OutboxMessage.task_id == task.id)
+    if for_owner:
+        query = query.where(OutboxMessage.kind.in_(OWNER_MAIL_KINDS))
+    messages = session.scalars(query.order_by(OutboxMessage.created_at, OutboxMessage.id)).all()
     return [TimelineEntry("notice", message.sent_at or message.created_at, f"通知：{message.subject}", SYSTEM,
                           text=f"收件人：{'、'.join(message.to_addresses)}" if message.to_addresses else "",
                           note=f"发送状态：{message.status_label}")

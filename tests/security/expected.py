@@ -231,6 +231,29 @@ CASES = [
          only(302, "org", "admin"), takes_a_id=True, data=lambda w: {}),
     Case("reset_link", "admin.send_reset_link", "POST", lambda w: f"/admin/users/{w.a.secretary.id}/reset-link",
          only(302, "admin"), takes_a_id=True, data=lambda w: {}),
+    # --- 书记名册, 待电话转达, 群机器人, 我的联系方式, 批量开通 (issue 9) -----------------------------------------
+    Case("roster_page", "roster.upload", "GET", lambda w: "/roster/", only(200, "org")),
+    Case("roster_upload", "roster.upload_submit", "POST", lambda w: "/roster/", only(302, "org"),
+         data=lambda w: {"roster": (BytesIO(_roster_file()), "名册.xlsx")}),
+    Case("roster_preview", "roster.preview_page", "GET", lambda w: f"/roster/{w.roster_token}",
+         only(200, "org", org2=404)),
+    Case("roster_preview_save", "roster.preview_post", "POST", lambda w: f"/roster/{w.roster_token}",
+         only(302, "org", org2=404), data=lambda w: {"action": "update", "col_unit": "0", "col_name": "1"}),
+    Case("roster_export", "roster.export", "GET", lambda w: "/roster/export", only(200, "org"), content_type=XLSX),
+    Case("phone_list", "reach.phone_list", "GET", lambda w: "/reach/phone", only(200, "org")),
+    Case("phone_called", "reach.mark_called", "POST", lambda w: f"/reach/phone/{w.relay_id}/called",
+         only(302, "org"), data=lambda w: {"note": "已电话告知"}),
+    Case("robots", "reach.robots", "GET", lambda w: "/reach/robots", only(200, "org")),
+    Case("robot_page", "reach.robot_settings", "GET", lambda w: f"/reach/robots/{w.a.unit.id}", only(200, "org")),
+    Case("robot_save", "reach.robot_settings", "POST", lambda w: f"/reach/robots/{w.a.unit.id}", only(302, "org"),
+         data=lambda w: {"action": "save", "kind": "wecom", "secret": "",
+                         "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"}),
+    Case("my_reach", "reach.me", "GET", lambda w: "/reach/me", everyone(200, anon=LOGIN)),
+    # Everyone in the world has an email already: adding one is refused in words (changing it is not theirs).
+    Case("my_reach_email", "reach.me", "POST", lambda w: "/reach/me", everyone(400, anon=LOGIN), must_write=False,
+         data=lambda w: {"email": "new-address@town.test"}),
+    Case("bulk_users", "admin.bulk_users", "POST", lambda w: "/admin/users/bulk", only(302, "org", "admin"),
+         takes_a_id=True, data=lambda w: {"action": "deactivate", "user_ids": str(w.a.deputy.id)}),
     # --- last: they renew or end the walking client's session ----------------------------------------------
     Case("change_password", "auth.change_password", "POST", lambda w: "/account/password",
          everyone(302, anon=LOGIN), last=True,
@@ -238,6 +261,12 @@ CASES = [
     Case("logout", "auth.logout", "POST", lambda w: "/logout", everyone(302, anon=LOGIN), to_login=True, last=True,
          data=lambda w: {}),
 ]
+
+
+def _roster_file():
+    from tests.security.reach_world import roster_file
+
+    return roster_file()
 
 
 def _password():

@@ -209,5 +209,9 @@ def build_world(app, session) -> World:
     holiday = session.query(HolidayDay).order_by(HolidayDay.day).first()
     session.commit()
     token = _upload_import(app, users["org"].username)
-    return World(today=today, users=users, a=a, b=b, renamable=renamable, mergeable=mergeable, holiday=holiday,
-                 overall=overall, import_token=token)
+    world = World(today=today, users=users, a=a, b=b, renamable=renamable, mergeable=mergeable, holiday=holiday,
+                  overall=overall, import_token=token)
+    from tests.security import reach_world
+
+    reach_world.extend(app, session, world)
+    return world

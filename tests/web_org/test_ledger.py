@@ -13,8 +13,9 @@ from tracker.models import ProgressUpdate, UpdateKind
 from tracker.services.ledger import COLUMNS, sheet_title
 from tracker.timeutil import cn_date
 
-EXPECTED_COLUMNS = ["序号", "责任单位", "责任人", "问题描述", "整改措施", "整改类型", "整改时限", "整改进展", "状态",
-                    "销号时间", "督办等级"]
+EXPECTED_COLUMNS = ["序号", "责任单位", "责任人", "问题描述", "整改措施", "整改时限", "整改类型", "整改进展 / 完成情况",
+                    "佐证材料", "状态", "销号时间", "验收评价", "督办等级", "备注"]
+FIRST = 4  # title row, 填报单位 / 填报日期, header, then the tasks
 INJECTIONS = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A2)"]
 
 
@@ -53,25 +54,28 @@ def test_workbook_rows_in_comment_order_with_text_cells(client, db, world):
     assert len(book.sheetnames) == 1
     sheet = book[book.sheetnames[0]]
     assert len(sheet.title) <= 31 and not set(sheet.title) & set("[]:*?/\\")
-    assert sheet.freeze_panes == "A2"
-    assert [c.value for c in sheet[1]] == EXPECTED_COLUMNS
-    assert sheet.column_dimensions["D"].width >= 40 and sheet["D2"].alignment.wrap_text
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert sheet.freeze_panes == "A4"
+    assert sheet["A1"].value == "××县2026年度述职评议点评问题整改台账" or "整改台账" in sheet["A1"].value
+    assert [c.value for c in sheet[3]] == EXPECTED_COLUMNS
+    assert sheet.column_dimensions["D"].width >= 40 and sheet["D4"].alignment.wrap_text
+    rows = list(sheet.iter_rows(min_row=FIRST, values_only=True))
     by_position = sorted(tasks, key=lambda t: t.ledger_position)
     assert [r[3] for r in rows] == [t.problem_text for t in by_position]
     assert [r[0] for r in rows] == [1, 2, 3, 4]
-    for row_cells in sheet.iter_rows(min_row=2):
+    for row_cells in sheet.iter_rows(min_row=FIRST):
         for cell in row_cells[1:]:
             if cell.value is not None:
                 assert cell.data_type == "s", (cell.coordinate, cell.value)
-    assert {sheet.cell(row=r, column=4).value for r in range(2, 6)} == set(INJECTIONS)
+    assert {sheet.cell(row=r, column=4).value for r in range(FIRST, FIRST + 4)} == set(INJECTIONS)
     first = rows[0]  # tasks[1]: "+1+1", measures an injection too
     assert first[1] == "青山镇" and first[2] == "张书记" and first[4] == "=cmd|' /C calc'!A0"
-    assert first[6] == cn_date(d) and first[8] == "待整改" and first[10] == "无"
+    col = {name: i for i, name in enumerate(EXPECTED_COLUMNS)}
+    assert first[col["整改时限"]] == cn_date(d) and first[col["状态"]] == "待整改" and first[col["督办等级"]] == "无"
     second = rows[1]  # tasks[3]: closed 31 March local
-    assert second[8] == "已销号" and second[9] == "2026年3月31日" and second[10] == "约谈"
-    assert rows[2][7] == "最新进展"
-    assert rows[3][6] == "长期坚持" and rows[3][5] == "长期坚持"
+    assert second[col["状态"]] == "已销号" and second[col["销号时间"]] == "2026年3月31日"
+    assert second[col["督办等级"]] == "约谈"
+    assert rows[2][col["整改进展 / 完成情况"]] == "最新进展"
+    assert rows[3][col["整改时限"]] == "长期坚持" and rows[3][col["整改类型"]] == "长期坚持"
 
 
 def test_overall_problem_unit_and_two_reviews_two_sheets(client, db, world):
@@ -79,7 +83,7 @@ def test_overall_problem_unit_and_two_reviews_two_sheets(client, db, world):
     book = workbook(client.get(f"/ledger/download?review={world.review.id}&review={world.review_a_only.id}"))
     assert len(book.sheetnames) == 2
     first = book[book.sheetnames[0]]
-    units = [r[1] for r in first.iter_rows(min_row=2, values_only=True)]
+    units = [r[1] for r in first.iter_rows(min_row=FIRST, values_only=True)]
     assert units.count("县委组织部（全县共性问题）") == 1
     assert len(units) == 5
 
@@ -87,7 +91,7 @@ def test_overall_problem_unit_and_two_reviews_two_sheets(client, db, world):
 def test_secretary_downloads_only_own_rows(client, world):
     login(client, "sec-a")
     book = workbook(client.get(f"/ledger/download?review={world.review.id}"))
-    rows = list(book.active.iter_rows(min_row=2, values_only=True))
+    rows = list(book.active.iter_rows(min_row=FIRST, values_only=True))
     assert {r[1] for r in rows} == {"青山镇"}
     assert sorted(r[3] for r in rows) == sorted([world.awaiting.problem_text, world.overdue.problem_text])
     page = client.get(f"/ledger/print?review={world.review.id}").get_data(as_text=True)
@@ -103,7 +107,13 @@ def test_bad_review_choice_is_404(client, world, query):
 def test_print_page(client, world):
     login(client, "zzb")
     html = client.get(f"/ledger/print?review={world.review.id}").get_data(as_text=True)
-    assert "@media print" in html
+    from pathlib import Path
+
+    import tracker
+
+    css = (Path(tracker.__file__).parent / "static" / "app.css").read_text(encoding="utf-8")
+    assert "size: A4 landscape" in css and "table.ledger { table-layout:fixed" in css  # never 1 character a line
+    assert html.count("<col style=") == len(EXPECTED_COLUMNS) and "填报日期：" in html
     for column in EXPECTED_COLUMNS:
         assert f"<th>{column}</th>" in html
     assert html.index("问题一") < html.index("问题二") < html.index("全县共性问题：软弱涣散")
@@ -114,3 +124,35 @@ def test_sheet_titles_are_unique():
     assert sheet_title("a" * 40, taken) == "a" * 31
     assert sheet_title("a" * 40, taken) == "a" * 28 + "(2)"
     assert sheet_title("[]:*?/\\", set()) == "整改台账"
+
+
+def test_the_workbook_prints_a4_landscape_one_page_wide_in_fangsong(client, db, world):
+    from tracker.models import Evidence
+
+    db.session.add(Evidence(task_id=world.awaiting.id, original_name="整改报告.pdf", stored_name="x1",
+                            content_type="application/pdf", size=10, sha256="0" * 64))
+    world.awaiting.assessment = None
+    db.session.commit()
+    login(client, "zzb")
+    sheet = workbook(client.get(f"/ledger/download?review={world.review.id}")).active
+    assert sheet["A1"].value.endswith("年度述职评议点评问题整改台账") and "县" in sheet["A1"].value
+    assert sheet["A2"].value == "填报单位：中共××县委组织部" and sheet["H2"].value.startswith("填报日期：")
+    assert [c.value for c in sheet[3]] == EXPECTED_COLUMNS
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$3:$3"
+    assert sheet["D4"].font.name == "仿宋"
+    rows = {r[3]: r for r in sheet.iter_rows(min_row=FIRST, values_only=True)}
+    assert rows[world.awaiting.problem_text][EXPECTED_COLUMNS.index("佐证材料")] == "整改报告.pdf"
+    closed = rows[world.closed.problem_text]
+    assert closed[EXPECTED_COLUMNS.index("验收评价")] == "好"
+
+
+def test_ledger_page_shows_the_table_with_filters(client, world):
+    login(client, "zzb")
+    html = client.get(f"/ledger/?review={world.review.id}&status=待销号审核").get_data(as_text=True)
+    table = html[html.index('id="ledger-table"'):]
+    assert "问题一" in table and "问题二" not in table
+    assert "年度述职评议点评问题整改台账" in html
+    assert client.get("/ledger/?review=99999").status_code == 404

@@ -19,6 +19,6 @@ def test_control_characters_are_dropped_not_fatal(client, db, world):
     login(client, "zzb")
     response = client.get(f"/ledger/download?review={review.id}")
     assert response.status_code == 200
-    row = next(openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(min_row=2, values_only=True))
+    row = next(openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(min_row=4, values_only=True))  # after the title, 填报 and header rows
     assert row[3] == "问题描述"
     assert row[4] == "第一步\n第二步"

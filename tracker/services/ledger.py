@@ -5,16 +5,31 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
-from tracker.models import EscalationLevel, ProgressUpdate, Review, Task, TaskType, Unit, UpdateKind, User
+from tracker.models import (
+    EscalationLevel,
+    Evidence,
+    ProgressUpdate,
+    Review,
+    Task,
+    TaskStatus,
+    TaskType,
+    Unit,
+    UpdateKind,
+    User,
+)
 from tracker.services.dashboard import OVERALL_UNIT_LABEL
 from tracker.timeutil import cn_date
 
-COLUMNS = ["序号", "责任单位", "责任人", "问题描述", "整改措施", "整改类型", "整改时限", "整改进展", "状态",
-           "销号时间", "督办等级"]
-WIDTHS = [6, 18, 14, 50, 40, 10, 16, 40, 10, 16, 10]
+# The conventional 整改台账, in the order the county's sheets have always had.
+COLUMNS = ["序号", "责任单位", "责任人", "问题描述", "整改措施", "整改时限", "整改类型", "整改进展 / 完成情况",
+           "佐证材料", "状态", "销号时间", "验收评价", "督办等级", "备注"]
+WIDTHS = [5, 14, 12, 40, 32, 13, 9, 32, 18, 9, 13, 8, 8, 14]
+BODY_FONT = "仿宋"
+TITLE_ROW, META_ROW, HEADER_ROW = 1, 2, 3
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -31,17 +46,21 @@ class LedgerRow:
     status: str
     closed_on: str
     level: str
+    evidence: str = ""
+    assessment: str = ""
+    remark: str = ""
 
     def cells(self) -> list:
-        return [self.number, self.unit, self.owner, self.problem, self.measures, self.task_type, self.deadline,
-                self.progress, self.status, self.closed_on, self.level]
+        return [self.number, self.unit, self.owner, self.problem, self.measures, self.deadline, self.task_type,
+                self.progress, self.evidence, self.status, self.closed_on, self.assessment, self.level, self.remark]
 
 
 def ledger_rows(session, review: Review, *, unit_id: int | None = None, tz: str | None = None) -> list[LedgerRow]:
     """The review's tasks in 点评 order; with unit_id, only that unit's own rows (for its secretary)."""
-    latest_progress = (
+    latest_progress = (  # the latest 整改进展 or 申请销号's 完成情况
         select(ProgressUpdate.body)
-        .where(ProgressUpdate.task_id == Task.id, ProgressUpdate.kind != UpdateKind.PLAN)
+        .where(ProgressUpdate.task_id == Task.id,
+               ProgressUpdate.kind.in_((UpdateKind.PROGRESS, UpdateKind.CLOSURE_REQUEST)))
         .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
         .limit(1).correlate(Task).scalar_subquery()
     )
@@ -54,6 +73,7 @@ def ledger_rows(session, review: Review, *, unit_id: int | None = None, tz: str 
     )
     if unit_id is not None:
         query = query.where(Task.unit_id == unit_id, Task.is_overall.is_(False))
+    files = _evidence_names(session, review, unit_id)
     rows = []
     for number, (task, unit_name, owner_name, progress) in enumerate(session.execute(query), start=1):
         owner = owner_name or ""
@@ -70,9 +90,41 @@ def ledger_rows(session, review: Review, *, unit_id: int | None = None, tz: str 
             progress=progress or "",
             status=task.status,
             closed_on=cn_date(task.closed_at, tz),
+            evidence="\n".join(files.get(task.id, ())),
+            assessment=task.assessment or "",
+            remark=_remark(task, bool(files.get(task.id))),
             level=EscalationLevel.LABELS.get(task.escalation_level, str(task.escalation_level)),
         ))
     return rows
+
+
+def _evidence_names(session, review: Review, unit_id: int | None) -> dict[int, list[str]]:
+    """佐证材料 file names per task of the review: one query."""
+    query = (select(Evidence.task_id, Evidence.original_name).join(Task, Task.id == Evidence.task_id)
+             .where(Task.review_id == review.id).order_by(Evidence.task_id, Evidence.id))
+    if unit_id is not None:
+        query = query.where(Task.unit_id == unit_id)
+    names: dict[int, list[str]] = {}
+    for task_id, name in session.execute(query):
+        names.setdefault(task_id, []).append(name)
+    return names
+
+
+def _remark(task: Task, has_files: bool) -> str:
+    notes = []
+    if task.round > 1:
+        notes.append(f"二次整改（第{task.round}轮）")
+    if task.status == TaskStatus.AWAITING_VERIFICATION and not has_files:
+        notes.append("无佐证材料")
+    return "；".join(notes)
+
+
+def ledger_title(review: Review, org_name: str) -> str:
+    """××县××年度述职评议点评问题整改台账: the county from the department's name, the year from the review."""
+    county = org_name.removeprefix("中共").split("县委")[0] + "县" if "县委" in org_name else org_name
+    found = re.search(r"(\d{4})年度", review.title or "")
+    year = found.group(1) if found else str(review.held_on.year)
+    return f"{county}{year}年度述职评议点评问题整改台账"
 
 
 def sheet_title(title: str, taken: set[str]) -> str:
@@ -100,26 +152,53 @@ def _text_cell(cell, value) -> None:
         cell.data_type = "s"
 
 
-def build_workbook(sheets: list[tuple[Review, list[LedgerRow]]]) -> bytes:
+def build_workbook(sheets: list[tuple[Review, list[LedgerRow]]], *, org_name: str = "", filled_by: str = "",
+                   filled_on: str = "") -> bytes:
+    """One sheet per review: title row, 填报单位 / 填报日期, the header (repeated on every printed page), the rows;
+    仿宋, A4 landscape, fitted to one page wide."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
     wrap = Alignment(wrap_text=True, vertical="top")
-    header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="F2F2F2")
+    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    body_font, header_font = Font(name=BODY_FONT, size=11), Font(name="黑体", size=11, bold=True)
+    header_fill = PatternFill("solid", fgColor="F2F2F2")
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    last = get_column_letter(len(COLUMNS))
     for review, rows in sheets:
         sheet = workbook.create_sheet(sheet_title(review.title, taken))
+        sheet.merge_cells(f"A{TITLE_ROW}:{last}{TITLE_ROW}")
+        title = sheet.cell(row=TITLE_ROW, column=1)
+        _text_cell(title, ledger_title(review, org_name))
+        title.font, title.alignment = Font(name="黑体", size=16, bold=True), centre
+        sheet.row_dimensions[TITLE_ROW].height = 30
+        half = len(COLUMNS) // 2
+        sheet.merge_cells(start_row=META_ROW, start_column=1, end_row=META_ROW, end_column=half)
+        sheet.merge_cells(start_row=META_ROW, start_column=half + 1, end_row=META_ROW, end_column=len(COLUMNS))
+        _text_cell(sheet.cell(row=META_ROW, column=1), f"填报单位：{filled_by}")
+        _text_cell(sheet.cell(row=META_ROW, column=half + 1), f"填报日期：{filled_on}")
+        sheet.cell(row=META_ROW, column=1).font = body_font
+        meta_date = sheet.cell(row=META_ROW, column=half + 1)
+        meta_date.font, meta_date.alignment = body_font, Alignment(horizontal="right")
         for col, (name, width) in enumerate(zip(COLUMNS, WIDTHS), start=1):
-            cell = sheet.cell(row=1, column=col)
+            cell = sheet.cell(row=HEADER_ROW, column=col)
             _text_cell(cell, name)
-            cell.font, cell.fill, cell.alignment = header_font, header_fill, wrap
+            cell.font, cell.fill, cell.alignment, cell.border = header_font, header_fill, centre, border
             sheet.column_dimensions[cell.column_letter].width = width
-        for r, row in enumerate(rows, start=2):
+        for r, row in enumerate(rows, start=HEADER_ROW + 1):
             for col, value in enumerate(row.cells(), start=1):
                 cell = sheet.cell(row=r, column=col)
                 _text_cell(cell, value)
-                cell.alignment = wrap
-        sheet.freeze_panes = "A2"
-        sheet.print_title_rows = "1:1"
+                cell.font, cell.alignment, cell.border = body_font, wrap, border
+        sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+        sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.print_options.horizontalCentered = True
+        sheet.page_margins.left = sheet.page_margins.right = 0.4
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -9,10 +9,12 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 
 from tracker.extensions import db
-from tracker.models import Review, Role, Task
+from tracker.models import Review, Role, Task, TaskStatus
 from tracker.services import ledger
 from tracker.web.guards import roles_required
 from tracker.settings import settings
+from tracker.timeutil import cn_date
+from tracker.web.main import county_today
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -56,19 +58,41 @@ def _sheets(unit_id: int | None):
             for review in _chosen_reviews(unit_id)]
 
 
+def _heading() -> dict:
+    """填报单位 and 填报日期 of the sheet: the department, or the secretary's own unit."""
+    org = settings().org_dept_name
+    by = current_user.unit.name if current_user.role == Role.SECRETARY and current_user.unit else org
+    return {"org_name": org, "filled_by": by, "filled_on": cn_date(county_today())}
+
+
 @bp.get("/")
 @roles_required(Role.ORG_DEPT, Role.SECRETARY)
 def index():
+    """The chosen review's ledger on screen, filtered by 责任单位, 状态 and text, with its downloads."""
     unit_id = _own_unit()
-    return render_template("ledger/index.html", reviews=db.session.scalars(_reviews_query(unit_id)).all(),
-                           own_unit_only=unit_id is not None)
+    reviews = db.session.scalars(_reviews_query(unit_id)).all()
+    chosen = request.args.get("review", "")
+    review = next((r for r in reviews if str(r.id) == chosen), reviews[0] if reviews else None)
+    if chosen and (review is None or str(review.id) != chosen):
+        abort(404)
+    rows = ledger.ledger_rows(db.session, review, unit_id=unit_id, tz=settings().timezone) if review else []
+    unit_names = sorted({row.unit for row in rows})
+    unit_filter, status_filter = request.args.get("unit", ""), request.args.get("status", "")
+    q = (request.args.get("q") or "").strip()[:100]
+    shown = [row for row in rows if (not unit_filter or row.unit == unit_filter)
+             and (not status_filter or row.status == status_filter) and (not q or q in row.problem or q in row.measures)]
+    return render_template("ledger/index.html", reviews=reviews, review=review, rows=shown, total=len(rows),
+                           columns=ledger.COLUMNS, unit_names=unit_names, statuses=list(TaskStatus),
+                           unit_filter=unit_filter, status_filter=status_filter, q=q,
+                           title=ledger.ledger_title(review, settings().org_dept_name) if review else "",
+                           own_unit_only=unit_id is not None, **_heading())
 
 
 @bp.get("/download")
 @roles_required(Role.ORG_DEPT, Role.SECRETARY)
 def download():
     sheets = _sheets(_own_unit())
-    data = ledger.build_workbook(sheets)
+    data = ledger.build_workbook(sheets, **_heading())
     # Werkzeug writes a non-ASCII download_name as filename*=UTF-8''… (RFC 5987) with an ASCII fallback.
     return send_file(io.BytesIO(data), as_attachment=True, download_name=ledger.download_name([r for r, _ in sheets]),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
@@ -77,5 +101,8 @@ def download():
 @bp.get("/print", endpoint="print")
 @roles_required(Role.ORG_DEPT, Role.SECRETARY)
 def print_view():
-    return render_template("ledger/print.html", sheets=_sheets(_own_unit()), columns=ledger.COLUMNS)
+    heading = _heading()
+    sheets = [(review, rows, ledger.ledger_title(review, heading["org_name"])) for review, rows in _sheets(_own_unit())]
+    return render_template("ledger/print.html", sheets=sheets, columns=ledger.COLUMNS, widths=ledger.WIDTHS,
+                           **heading)
 

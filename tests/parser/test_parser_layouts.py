@@ -132,3 +132,22 @@ def test_a_block_comment_on_a_unit_that_did_not_report_is_unplaced_not_swallowed
     assert [[p.text for p in u.problems] for u in review.units] == [[f"{A}。"], [f"{B}。"]]
     assert [p["text"][:6] for p in review.unplaced] == ["3.红旗村。"]
     assert [p.text for p in review.overall_problems] == ["责任压得不实", "基础不牢。"]
+
+
+def test_docx_table_with_a_row_per_problem_and_a_merged_unit_cell(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("2024年度述职评议会议点评问题汇总表")
+    rows = [("序号", "单位", "存在问题", "努力方向"), ("1", "青山镇", f"{A}。", "抓好整改。"),
+            ("2", "青山镇", f"{B}。", "抓好整改。"), ("3", "白河乡", "阵地利用率不高。", "再接再厉。")]
+    table = document.add_table(rows=4, cols=4)
+    for row, values in zip(table.rows, rows):
+        for cell, value in zip(row.cells, values):
+            cell.text = value
+    table.cell(1, 1).merge(table.cell(2, 1)).text = "青山镇"
+    path = tmp_path / "table.docx"
+    document.save(path)
+    review = parse_document(path.read_bytes(), path.name)
+    assert [(u.unit, [p.text for p in u.problems]) for u in review.units] == [
+        ("青山镇", [f"{A}。", f"{B}。"]), ("白河乡", ["阵地利用率不高。"])]

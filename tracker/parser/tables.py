@@ -46,23 +46,32 @@ def header_table_lines(table) -> list[str] | None:
             columns.setdefault(kind, number)
     if "unit" not in columns or not ({"problems", "comment"} & set(columns)):
         return None
-    lines: list[str] = []
-    for position, cells in enumerate(rows[1:], start=1):
+    units: list[dict] = []  # rows of one unit (a merged 单位 cell, or the same name again) are one 点评
+    for cells in rows[1:]:
         def text(key, cells=cells):
             return cells[columns[key]].text.strip() if key in columns and columns[key] < len(cells) else ""
         unit = text("unit")
         if not unit:
             continue
-        name, title = text("name"), text("title")
-        who = f"{title}{name}同志" if name else ""
-        lines.append(f"{position}、请{unit}{who}述职。")
+        if units and units[-1]["unit"] == unit:
+            parts = units[-1]["parts"]
+        else:
+            units.append({"unit": unit, "name": text("name"), "title": text("title"), "parts": {}})
+            parts = units[-1]["parts"]
+        for kind in ("strengths", "problems", "expectations", "comment"):
+            if kind in columns and columns[kind] < len(cells):
+                found = [p for p in _paragraphs(cells[columns[kind]]) if p not in parts.get(kind, [])]
+                parts.setdefault(kind, []).extend(found)
+    lines: list[str] = []
+    for position, unit in enumerate(units, start=1):
+        who = f"{unit['title']}{unit['name']}同志" if unit["name"] else ""
+        lines.append(f"{position}、请{unit['unit']}{who}述职。")
         lines.append("点评：")
         for kind in ("strengths", "problems", "expectations", "comment"):
-            if kind not in columns or columns[kind] >= len(cells):
-                continue
-            if kind != "comment":
-                lines.append(f"【{_PART_KINDS[kind]}】")
-            lines.extend(_paragraphs(cells[columns[kind]]))
+            if kind in unit["parts"]:
+                if kind != "comment":
+                    lines.append(f"【{_PART_KINDS[kind]}】")
+                lines.extend(unit["parts"][kind])
     return lines
 
 

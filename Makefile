@@ -57,18 +57,21 @@ test-sqlite: $(VENV)/.test-deps
 test-postgres: $(VENV)/.test-deps
 	TRACKER_TEST_DB=postgresql $(BIN)/python -m pytest -q -m "not browser"
 
-# Web app, scheduler and a local mail sink (mails are printed here) on the SQLite database in
+# Web app, scheduler and a local mail sink (mails are printed here, decoded) on the SQLite database in
 # instance/; Ctrl-C stops all three. Set MAIL_SERVER/MAIL_PORT to use a real SMTP server instead.
-DEMO_MAIL_PORT ?= 8025
+# The demo's own port (the tests use 8025); instance/demo-mail.env tells `tracker …` in another shell.
+DEMO_MAIL_PORT ?= 2526
 run: $(VENV)/.demo-deps
 	$(BIN)/tracker db upgrade
 	$(BIN)/tracker seed-demo
-	@echo "整改督办台账: http://$(HOST):$(PORT)/  （演示邮件打印在本终端，SMTP 127.0.0.1:$(DEMO_MAIL_PORT)）"
-	trap 'kill 0' INT TERM EXIT; \
-	export MAIL_SERVER=$${MAIL_SERVER:-127.0.0.1} MAIL_PORT=$${MAIL_PORT:-$(DEMO_MAIL_PORT)}; \
-	$(BIN)/python -m aiosmtpd -n -c aiosmtpd.handlers.Debugging -l 127.0.0.1:$(DEMO_MAIL_PORT) & \
-	$(BIN)/tracker scheduler & \
-	$(BIN)/tracker run --host $(HOST) --port $(PORT)
+	@mkdir -p instance && printf 'MAIL_SERVER=%s\nMAIL_PORT=%s\n' "$${MAIL_SERVER:-127.0.0.1}" "$${MAIL_PORT:-$(DEMO_MAIL_PORT)}" > instance/demo-mail.env
+	@echo "整改督办台账: http://$(HOST):$(PORT)/  （演示邮件打印在本终端，SMTP 127.0.0.1:$(DEMO_MAIL_PORT)；演示时钟：$(BIN)/tracker clock set 2026-12-16T09:30）"
+	@export MAIL_SERVER=$${MAIL_SERVER:-127.0.0.1} MAIL_PORT=$${MAIL_PORT:-$(DEMO_MAIL_PORT)}; \
+	$(BIN)/python -m tracker.ops.mailsink --port $(DEMO_MAIL_PORT) & sink=$$!; \
+	$(BIN)/tracker scheduler & scheduler=$$!; \
+	$(BIN)/tracker run --host $(HOST) --port $(PORT) & web=$$!; \
+	trap 'kill -TERM $$web $$scheduler $$sink 2>/dev/null; wait; echo "已停止。"; exit 0' INT TERM; \
+	wait $$web; kill -TERM $$scheduler $$sink 2>/dev/null; wait
 
 $(VENV)/.demo-deps: $(BIN)/tracker requirements/demo.txt
 	$(PIP_LOCKED) -r requirements/demo.txt

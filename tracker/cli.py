@@ -1,5 +1,6 @@
 """The `tracker` command: parse and import transcripts, demo data, users. `tracker --help` lists all."""
 import json
+import os
 import sys
 
 from pathlib import Path
@@ -121,6 +122,61 @@ def seed_demo_command():
         click.echo(f"  {label}：{username} / {password}")
 
 
-COMMANDS = [parse_command, import_command, create_user_command, seed_demo_command]
+@click.group("clock")
+def clock_cli():
+    """演示时钟：把演示系统的“现在”调到某一时刻（生产环境不可用）"""
+
+
+def _clock_path() -> str:
+    from flask import current_app
+
+    from tracker.web.main import demo_clock_allowed, demo_clock_path
+
+    if current_app.config.get("CONFIG_NAME") == "production":
+        _fail("生产环境不能设置演示时钟：系统时间即实际时间")
+    if not demo_clock_allowed(current_app):
+        _fail("测试配置下不使用演示时钟")
+    return demo_clock_path(current_app)
+
+
+@clock_cli.command("set")
+@click.argument("moment")
+@with_appcontext
+def clock_set(moment: str):
+    """把演示时钟调到 MOMENT（如 2026-12-16T09:30，县里的当地时间）"""
+    from tracker.timeutil import cn_datetime, parse_local, set_demo_clock
+
+    path = _clock_path()
+    try:
+        target = parse_local(moment, settings().timezone)
+    except ValueError:
+        _fail(f"时刻“{moment}”格式不正确，请按 2026-12-16T09:30 的格式填写")
+    set_demo_clock(path, target)
+    click.echo(f"演示时钟已调到 {cn_datetime(target, settings().timezone)}；页面、扫描、邮件和文书都按这一时刻计算。")
+
+
+@clock_cli.command("reset")
+@with_appcontext
+def clock_reset():
+    """恢复实际时间"""
+    from tracker.timeutil import reset_demo_clock
+
+    removed = reset_demo_clock(_clock_path())
+    click.echo("演示时钟已恢复为实际时间。" if removed else "演示时钟本来就是实际时间，未做修改。")
+
+
+@clock_cli.command("show")
+@with_appcontext
+def clock_show():
+    """显示演示系统当前的“现在”"""
+    from tracker.timeutil import cn_datetime, demo_offset
+
+    _clock_path()
+    offset = demo_offset()
+    state = "实际时间" if offset is None else "演示时钟"
+    click.echo(f"{state}：{cn_datetime(utcnow(), settings().timezone)}")
+
+
+COMMANDS = [parse_command, import_command, create_user_command, seed_demo_command, clock_cli]
 
 __all__ = ["COMMANDS"]

@@ -1,5 +1,7 @@
 """Times are stored in UTC and shown in the county's zone (Asia/Shanghai by default)."""
-from datetime import date, datetime, time, timezone
+import json
+import os
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -44,3 +46,54 @@ def cn_datetime(value: datetime | None, tz_name: str | None = None) -> str:
         return ""
     local = value.astimezone(zone(tz_name))
     return f"{cn_date(local.date())} {local:%H:%M}"
+
+
+# --- the demo clock -------------------------------------------------------------------------------------
+# Outside production `tracker clock set …` stores an offset from the wall clock in the instance folder, so
+# that the pages, the scan, the drafts and the mails of a demo all live on the same moved "now". Read with
+# one stat() a call (the file is parsed again only when it changes); production never enables it.
+
+_clock = {"path": None, "mtime": None, "offset": None}
+
+
+def use_demo_clock(path: str | None) -> None:
+    """Consult `path` (instance/demo_clock.json) from now on; None switches the demo clock off."""
+    _clock.update(path=path, mtime=None, offset=None)
+
+
+def demo_offset() -> timedelta | None:
+    path = _clock["path"]
+    if path is None:
+        return None
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        _clock.update(mtime=None, offset=None)
+        return None
+    if mtime != _clock["mtime"]:
+        with open(path, encoding="utf-8") as handle:
+            seconds = json.load(handle)["offset_seconds"]
+        _clock.update(mtime=mtime, offset=timedelta(seconds=float(seconds)))
+    return _clock["offset"]
+
+
+def wall_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def set_demo_clock(path: str, moment: datetime) -> timedelta:
+    """Moves the demo's "now" to `moment` (aware); the clock keeps running from there."""
+    offset = moment - wall_now()
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump({"offset_seconds": offset.total_seconds(), "set_to": moment.isoformat()}, handle)
+    os.replace(tmp, path)
+    return offset
+
+
+def reset_demo_clock(path: str) -> bool:
+    try:
+        os.remove(path)
+        return True
+    except FileNotFoundError:
+        return False

@@ -4,6 +4,8 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from tracker.timeutil import demo_offset
+
 
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, hands back aware UTC: SQLite has no time zones, so the database never decides."""
@@ -25,4 +27,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The one "now" of the app: the wall clock, moved by the demo clock when one is set (tracker.timeutil)."""
+    offset = demo_offset()
+    now = datetime.now(timezone.utc)
+    return now + offset if offset is not None else now

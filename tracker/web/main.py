@@ -3,6 +3,7 @@
 Also what every task page and list shows the same way, whichever blueprint renders it: today in the county,
 a task's light, its 责任单位, its 督办等级, a file's size.
 """
+import os
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -17,7 +18,7 @@ from tracker.services.dashboard import OVERALL_UNIT_LABEL
 from tracker.services.errors import DomainError
 from tracker.services.evidence import format_size
 from tracker.services.lights import Light, light_for
-from tracker.timeutil import local_date
+from tracker.timeutil import local_date, use_demo_clock
 from tracker.settings import settings
 
 bp = Blueprint("main", __name__)
@@ -30,6 +31,26 @@ START_PAGES = {
     Role.DISCIPLINE: "org.escalated",
     Role.ADMIN: "admin.users",
 }
+
+
+DEMO_CLOCK_FILE = "demo_clock.json"
+
+
+def demo_clock_path(app) -> str:
+    return os.path.join(app.instance_path, DEMO_CLOCK_FILE)
+
+
+def demo_clock_allowed(app) -> bool:
+    """Never in production; never under test unless a test sets it up itself (tests pass `now`)."""
+    return app.config.get("CONFIG_NAME") != "production" and not app.testing
+
+
+@bp.record_once
+def _demo_clock(state):
+    # Every process of the demo (web, scheduler, `tracker …` in another shell) builds the app: each reads
+    # the same instance/demo_clock.json through utcnow().
+    if demo_clock_allowed(state.app):
+        use_demo_clock(demo_clock_path(state.app))
 
 
 @bp.get("/")

@@ -96,3 +96,19 @@ def test_rolled_back_scan_leaves_neither_the_notice_nor_its_phone_entry(app, db,
 def test_reach_of_names_every_channel(app, db, people):
     people.unit.robot_url = "http://127.0.0.1:9/robot"
     assert reach.reach_of(people.owner).channels == [reach.EMAIL, reach.ROBOT, reach.IN_APP]
+
+
+def test_the_weekly_digest_counts_the_undelivered_notices(app, db, people, smtp_server):
+    from tracker.escalation.digest import enqueue_weekly_digests
+    from tracker.models.notify import OutboxMessage
+
+    owner = _unreachable(db, people)
+    people.task(db.session, deadline=date(2026, 3, 31), owner=owner)
+    db.session.commit()
+    run_tick("2026-03-24T09:00")
+    enqueue_weekly_digests(db.session, at("2026-03-30T09:00"))
+    db.session.commit()
+    digest = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key.like("digest:org:%"))
+                               .order_by(OutboxMessage.id))
+    assert "本周1条通知无法送达责任人" in digest.body_text and "尚待电话通知1人" in digest.body_text
+    assert "/reach/phone" in digest.body_html

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
 from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus
+from tracker.mail import reach
 from tracker.services.lights import light_for
 from tracker.timeutil import cn_date, local_date
 from tracker.settings import settings
@@ -130,6 +131,9 @@ def _org_digests(session, now: datetime, today: date, week: str) -> int:
         "today": cn_date(today), "week": week_text(today), "lines": lines, "totals": totals,
         "pending": _pending_proposals(session),
         "link": _link("org.dashboard"), "proposals_link": _link("proposals.proposals"),
+        # Notices no channel delivered in the past week, and people still waiting for a call (issue 9).
+        "undelivered": reach.unreached_between(session, now - timedelta(days=7), now),
+        "unreached_waiting": reach.open_relays_count(session), "phone_link": _link("reach.phone_list"),
     }
     users = session.scalars(select(User).where(User.role == Role.ORG_DEPT, User.active.is_(True))
                             .order_by(User.id)).all()

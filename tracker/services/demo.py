@@ -28,8 +28,9 @@ def demo_text() -> str:
 
 def seed_demo(session, *, now: datetime, rules: dict, tz: str | None = None) -> list[tuple[str, str, str]]:
     """Idempotent: a second run finds the demo review and the accounts and adds nothing."""
-    text = demo_text()
     today = local_date(now, tz)
+    # The transcript's 年度 follows the date the demo gives its meeting (a month ago), never a fixed year.
+    text = demo_text().replace("2023年度", f"{(today - timedelta(days=30)).year}年度")
     plan = build_plan(parse_text(text), text=text, source_filename=DEMO_FILE,
                       held_on=today - timedelta(days=30), deadline=today + timedelta(days=30))
     _vary_deadlines(plan, today)

@@ -34,9 +34,16 @@ def test_warned_unit_marked_from_its_paragraph_then_tasks_found(page, live_serve
     assert page.input_value("#s1-p0-text") == UNPLACED_TEXT
     assert page.locator("#units-to-check").count() == 0
     assert page.input_value("#held_on") == "2026-01-20"  # read from the document's first line
+    # a selected part of a paragraph (import_preview.js keeps only the selection)
+    page.evaluate("""() => { const f = document.getElementById('para5-text');
+                             const at = f.value.indexOf('台账管理不规范。');
+                             f.focus(); f.setSelectionRange(at, at + '台账管理不规范。'.length); }""")
+    with page.expect_navigation():
+        page.click("#mark-5")
+    assert page.input_value("#s0-p2-text") == "台账管理不规范。"
     with page.expect_navigation():
         page.click("#confirm-import")
-    assert "导入成功：3个整改任务" in page.content()
+    assert "导入成功：4个整改任务" in page.content()
     page.goto(f"{live_server.url}/org/tasks?q=三会一课")
     assert page.locator("#task-table tbody tr").count() == 1
     assert "绿水乡" in page.text_content("#task-table tbody tr")

@@ -151,3 +151,9 @@ def test_docx_table_with_a_row_per_problem_and_a_merged_unit_cell(tmp_path):
     review = parse_document(path.read_bytes(), path.name)
     assert [(u.unit, [p.text for p in u.problems]) for u in review.units] == [
         ("青山镇", [f"{A}。", f"{B}。"]), ("白河乡", ["阵地利用率不高。"])]
+
+
+@pytest.mark.parametrize("marker", ["存在问题：", "但还存在以下问题："])
+def test_a_second_list_of_problems_after_the_first_is_read_too(marker):
+    comment = f"点评：{S}{marker}一是{A}。二是{B}。同时，在宣传方面还有不足：1.亮点提炼不够；2.宣传力度不大。希望李华同志抓好整改。\n"
+    assert problems(HEAD + comment) == [[f"{A}。", f"{B}。", "亮点提炼不够", "宣传力度不大。"]]

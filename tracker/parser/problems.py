@@ -12,7 +12,7 @@ by_sentence say how sure the split is (confidence.py turns them into warnings).
 import re
 from dataclasses import dataclass
 
-from .cues import find_labels, negative
+from .cues import SHORTFALL_RE, find_labels, negative
 from .patterns import (
     CLOSERS,
     FULL_STOP,
@@ -155,6 +155,11 @@ _ADDITION_RE = re.compile(r"[\s。；;]*(?:此外|另外|再者|还有|同时)[�
 def _read_additions(text: str, end: int, items: list[str]) -> int:
     """"…三是C。此外，D问题也较突出。": a negative sentence added after the list is one more problem."""
     while (match := _ADDITION_RE.match(text, end)) is not None:
+        second = _second_list(text, match.end())
+        if second is not None:  # "同时，在宣传方面还有不足：一是…二是…": another list of problems
+            more, end = read_enumerated(text, second)
+            items.extend(more)
+            continue
         stop = sentence_end(text, match.end())
         sentence = text[match.end():stop]
         if not negative(sentence) or STRONG_EXPECTATION_RE.match(sentence) or WEAK_EXPECTATION_RE.match(sentence) \
@@ -163,6 +168,14 @@ def _read_additions(text: str, end: int, items: list[str]) -> int:
         items.append(_item_text(sentence))
         end = stop
     return end
+
+
+def _second_list(text: str, start: int) -> Enumerator | None:
+    lead = re.match(r"[^。！!？?；;\n]{0,40}?[：:]\s*", text[start:])
+    if lead is None or not SHORTFALL_RE.search(lead.group(0)) or STRONG_EXPECTATION_RE.match(text, start):
+        return None
+    first = enumerator_at(text, start + lead.end())
+    return first if first is not None and first.number == 1 else None
 
 
 def _by_sentence(text: str, start: int, end: int) -> bool:
@@ -206,7 +219,8 @@ def read_items(part: str) -> tuple[list[str], int]:
         return [], len(part)
     first = enumerator_at(part, start)
     if first is not None and first.number == 1:
-        return read_enumerated(part, first)
+        items, end = read_enumerated(part, first)
+        return items, _read_additions(part, end, items)
     return _read_unnumbered(part, start)
 
 

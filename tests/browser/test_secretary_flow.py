@@ -46,6 +46,7 @@ def test_secretary_works_a_task_to_closure_request(app, db, live_server, mobile_
     link = page.locator(".timeline a:has-text('现场照片.png')")
     assert link.count() == 1
 
+    page.click("#closure > summary")  # folded: the 待办 asks for progress first
     page.fill("textarea[name=summary]", "问题已全部整改到位")
     with page.expect_navigation():
         page.click("#closure button[type=submit]")

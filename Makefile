@@ -61,6 +61,8 @@ test-postgres: $(VENV)/.test-deps
 # instance/; Ctrl-C stops all three. Set MAIL_SERVER/MAIL_PORT to use a real SMTP server instead.
 # The demo's own port (the tests use 8025); instance/demo-mail.env tells `tracker …` in another shell.
 DEMO_MAIL_PORT ?= 2526
+# The demo's group-robot receiver (tracker/services/demo.py DEMO_ROBOT_URL points at it).
+DEMO_ROBOT_PORT ?= 8026
 run: $(VENV)/.demo-deps
 	$(BIN)/tracker db upgrade
 	$(BIN)/tracker seed-demo
@@ -68,10 +70,11 @@ run: $(VENV)/.demo-deps
 	@echo "整改督办台账: http://$(HOST):$(PORT)/  （演示邮件打印在本终端，SMTP 127.0.0.1:$(DEMO_MAIL_PORT)；演示时钟：$(BIN)/tracker clock set 2026-12-16T09:30）"
 	@export MAIL_SERVER=$${MAIL_SERVER:-127.0.0.1} MAIL_PORT=$${MAIL_PORT:-$(DEMO_MAIL_PORT)}; \
 	$(BIN)/python -m tracker.ops.mailsink --port $(DEMO_MAIL_PORT) & sink=$$!; \
+	$(BIN)/python -m tracker.mail.robot_sink --port $(DEMO_ROBOT_PORT) & robot=$$!; \
 	$(BIN)/tracker scheduler & scheduler=$$!; \
 	$(BIN)/tracker run --host $(HOST) --port $(PORT) & web=$$!; \
-	trap 'kill -TERM $$web $$scheduler $$sink 2>/dev/null; wait; echo "已停止。"; exit 0' INT TERM; \
-	wait $$web; kill -TERM $$scheduler $$sink 2>/dev/null; wait
+	trap 'kill -TERM $$web $$scheduler $$sink $$robot 2>/dev/null; wait; echo "已停止。"; exit 0' INT TERM; \
+	wait $$web; kill -TERM $$scheduler $$sink $$robot 2>/dev/null; wait
 
 $(VENV)/.demo-deps: $(BIN)/tracker requirements/demo.txt
 	$(PIP_LOCKED) -r requirements/demo.txt

@@ -27,7 +27,7 @@ def parse_command(file: Path, fmt: str):
     except ParseError as exc:
         _fail(str(exc))
     if fmt == "json":
-        click.echo(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(parsed.to_dict(details=True), ensure_ascii=False, indent=2))
     else:
         click.echo(parsed.format_text())
 

@@ -46,7 +46,7 @@ def seed_demo(session, *, now: datetime, rules: dict, tz: str | None = None) -> 
                         unit=None, password=password, actor=None, now=now)
         accounts.append((username, password, label))
     accounts += _demo_secretaries(session, result.review, now=now)
-    roster = Path(settings().instance_dir) / "demo-roster.xlsx"
+    roster = Path(settings().upload_dir) / "demo-roster.xlsx"  # tests give each run its own upload_dir
     roster.parent.mkdir(parents=True, exist_ok=True)
     roster.write_bytes(demo_roster(session, result.review))
     accounts.append((str(roster), "—", "演示党组织书记名册（在“书记名册”页上传：换届1行、近似单位1行、错误1行）"))

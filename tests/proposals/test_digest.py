@@ -125,7 +125,7 @@ def test_digests_reach_a_real_smtp_server_once(app, setup, smtp_server):
 
 
 def test_digest_wording_week_and_proposed_levels(app, setup):
-    """The week as people say it, and 约谈/通报 shown as proposals until the organization department decides."""
+    """The week as people say it; a secretary reads 督办, never a 约谈/通报 proposal still to be decided."""
     from tracker.escalation.digest import week_text
 
     session = setup["session"]
@@ -135,5 +135,6 @@ def test_digest_wording_week_and_proposed_levels(app, setup):
     org_row = next(r for k, r in rows.items() if k.startswith("digest:org:") and ":user:" in k)
     assert "2026年第17周" in org_row.body_text and "W17" not in org_row.body_text + org_row.body_html
     b_row = rows[f"digest:secretary:2026-W17:user:{setup['sec_b'].id}"]
-    assert "通报建议（待决定）" in b_row.body_text and "，通报\n" not in b_row.body_text
-    assert "通报建议（待决定）" in b_row.body_html
+    assert "绿水乡问题" in b_row.body_text and "，督办\n" in b_row.body_text and "（督办）" in b_row.body_html
+    for text in (b_row.body_text, b_row.body_html, b_row.subject):
+        assert "建议" not in text and "待决定" not in text and "通报" not in text

@@ -11,7 +11,8 @@ from tracker.models import EscalationLevel, Role, UnitKind
 from tracker.proposals import decisions
 from tracker.proposals import drafts as docx_drafts
 from tracker.proposals import service as service
-from tracker.proposals.dossier import build_dossier, submit_explanation
+from tracker.proposals.dossier import build_dossier
+from tracker.proposals.owner import request_explanation, submit_explanation
 from tracker.services import tasks as task_service
 
 SET_AT = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -53,15 +54,16 @@ def setup(app, db):
 def test_dossier_holds_timeline_notices_acknowledgement_progress_and_explanation(setup):
     session, task = setup["session"], setup["task"]
     proposal = service.propose_for_task(session, task, 2, PROPOSED)
-    submit_explanation(session, proposal, task_id=task.id, actor=setup["owner"], now=PROPOSED + timedelta(days=1),
-                               body="征地问题导致延误")
+    request_explanation(session, proposal, actor=setup["org"], now=PROPOSED, due_on=date(2026, 4, 24), message="")
+    submit_explanation(session, task, actor=setup["owner"], now=PROPOSED + timedelta(days=1), body="征地问题导致延误")
     dossier = build_dossier(session, proposal)
     [entry] = dossier.tasks
-    labels = [e.label for e in entry.timeline]
-    assert labels[0] == "设定整改时限" and "2026-03-31" in entry.timeline[0].detail
-    assert entry.timeline[0].actor_name == "王组织"
-    assert "系统提出建议" in labels and "提交材料" in labels
-    assert [n.subject for n in entry.notices] == ["催办：党建引领", "【约谈建议】青山镇：党建引领基层治理不够有力"]
+    labels = [e.title for e in entry.timeline]  # the task page's timeline (tracker.services.timeline)
+    assert labels[0] == "整改时限变更" and "2026年3月31日" in entry.timeline[0].change
+    assert entry.timeline[0].actor == "王组织"
+    assert "系统提出建议" in labels and "情况说明" in labels and "请责任人提交情况说明" in labels
+    assert [n.subject for n in entry.notices] == ["催办：党建引领", "【约谈建议】青山镇：党建引领基层治理不够有力",
+                                                  "【请提交情况说明】青山镇：党建引领基层治理不够有力"]
     assert dossier.notices_available and entry.notices[0].status == "待发送"
     assert entry.acknowledged_at == SET_AT + timedelta(days=32) and not entry.unacknowledged
     assert [u.body for u in entry.progress] == ["已召开专题会议"]

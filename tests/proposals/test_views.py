@@ -50,7 +50,7 @@ def test_lists(app, world, role):
 def test_proposal_page(app, world, role):
     client = client_for(app, world, role)
     response = client.get(f"/notify/proposals/{world.unit_talk.id}")
-    if role not in READERS | {"secretary_own"}:
+    if role not in READERS:  # the secretary concerned included: a proposal is 组织部's and 纪委's deliberation
         return _expect_hidden(response, role)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -61,7 +61,7 @@ def test_proposal_page(app, world, role):
     assert SCRIPT not in html and "&lt;script&gt;alert(" in html  # a task's text, escaped
     assert ('action="/notify/proposals/%d/decide"' % world.unit_talk.id in html) == (role == "org_dept")
     assert ('action="/notify/proposals/%d/dismiss"' % world.unit_talk.id in html) == (role == "org_dept")
-    assert ('action="/notify/proposals/%d/explanation"' % world.unit_talk.id in html) == (role == "secretary_own")
+    assert ('action="/notify/proposals/%d/request-explanation"' % world.unit_talk.id in html) == (role == "org_dept")
     assert ("draft.docx" in html) == (role in READERS)
     assert client.get("/notify/proposals/999999").status_code == 404  # logged in: a missing proposal is 404
 
@@ -110,6 +110,19 @@ def test_decide_with_bad_input_shows_messages_beside_fields_and_keeps_values(app
     assert _decision_count(db) == 0 and db.session.get(Proposal, world.talk.id).status == ProposalStatus.PENDING
 
 
+def test_a_malformed_date_is_refused_beside_its_field(app, db, world):
+    client = client_for(app, world, "org_dept")
+    form_url = f"/notify/proposals/{world.circular.id}"
+    response = _post(client, f"{form_url}/decide", {"held_on": "2026/13/40", "held_by": "", "doc_number": "〔2026〕1号",
+                                                    "note": ""}, form_url)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'id="held_on"[^>]*>\s*<div class="error" id="err-held_on" role="alert">'
+                     r'通报印发日期格式不正确，请按 2026-03-31 的格式填写</div>', html)
+    assert 'value="2026/13/40"' in html and 'value="〔2026〕1号"' in html
+    assert _decision_count(db) == 0
+
+
 def test_posts_without_csrf_are_refused(app, db, world):
     client = client_for(app, world, "org_dept")
     response = client.post(f"/notify/proposals/{world.talk.id}/dismiss", data={"reason": "理由"})
@@ -140,25 +153,27 @@ def test_dismiss(app, db, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_explanation(app, db, world, role):
+    """Asked for from the proposal page by 组织部, answered on the task page by the secretary concerned only."""
+    org = client_for(app, world, "org_dept")
+    form_url = f"/notify/proposals/{world.unit_talk.id}"
+    asked = _post(org, f"{form_url}/request-explanation", {"due_on": world.today.isoformat(), "message": ""}, form_url)
+    assert asked.status_code == 302
     client = client_for(app, world, role)
-    url = f"/notify/proposals/{world.unit_talk.id}/explanation"
-    data = {"task_id": str(world.late.id), "body": "<b>征地</b>延误，已协调"}
+    url = f"/tasks/{world.late.id}/explanation"
+    data = {"explanation": "<b>征地</b>延误，已协调"}
     if role != "secretary_own":
         response = client.post(url, data={**data, "csrf_token": csrf_token(client, "/")})
         _expect_hidden(response, role)
         assert db.session.scalar(select(func.count()).select_from(ProgressUpdate)
                                  .where(ProgressUpdate.kind == UpdateKind.EXPLANATION)) == 0
         return
-    form_url = f"/notify/proposals/{world.unit_talk.id}"
-    missing = _post(client, url, {"task_id": "", "body": ""}, form_url)
-    assert missing.status_code == 400
-    assert "请选择要说明的整改任务" in missing.get_data(as_text=True) and "请填写情况说明" in missing.get_data(as_text=True)
-    foreign = _post(client, url, {"task_id": "999999", "body": "x"}, form_url)  # not a task of this proposal
-    assert foreign.status_code == 400
-    assert _post(client, url, data, form_url).status_code == 302
-    page = client.get(form_url).get_data(as_text=True)
+    task_url = f"/tasks/{world.late.id}"
+    missing = _post(client, url, {"explanation": ""}, task_url)
+    assert missing.status_code == 400 and "请填写情况说明" in missing.get_data(as_text=True)
+    assert _post(client, url, data, task_url).status_code == 302
+    page = client.get(task_url).get_data(as_text=True)
     assert "&lt;b&gt;征地&lt;/b&gt;延误，已协调" in page and "<b>征地</b>" not in page
-    org_page = client_for(app, world, "org_dept").get(form_url).get_data(as_text=True)
+    org_page = org.get(form_url).get_data(as_text=True)
     assert "&lt;b&gt;征地&lt;/b&gt;延误" in org_page  # in the dossier the department reads
 
 
@@ -222,10 +237,10 @@ def test_org_handling_page(app, db, world, role):
     assert "调整职务（〔2026〕12号" in client.get(f"/notify/proposals/{world.talk.id}").get_data(as_text=True)
 
 
-def test_secretary_task_page_links_to_the_proposal_for_an_explanation(app, world):
+def test_secretary_task_page_shows_no_pending_proposal(app, world):
     client = client_for(app, world, "secretary_own")
-    html = client.get(f"/tasks/{world.late.id}").get_data(as_text=True)
-    assert f'href="/notify/proposals/{world.talk.id}"' in html
-    assert "提交情况说明" in html
-    untouched = client.get(f"/tasks/{world.script_task.id}").get_data(as_text=True)
-    assert f'href="/notify/proposals/{world.talk.id}"' not in untouched
+    for task in (world.late, world.very_late, world.script_task):
+        html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+        assert "/notify/proposals" not in html and "建议" not in html and "待决定" not in html
+        assert "提交情况说明" not in html  # nobody asked for one yet
+    assert "督办等级</dt><dd>督办" in client.get(f"/tasks/{world.very_late.id}").get_data(as_text=True)

@@ -17,6 +17,7 @@ from tracker.models.accounts import AccountToken
 from tracker.models.notify import HolidayDay, OutboxMessage, OutboxStatus
 from tracker.models.types import utcnow
 from tracker.escalation import acknowledgement, holidays
+from tracker.proposals import owner as proposal_owner
 from tracker.proposals import service as proposal_service
 from tracker.mail.outbox import enqueue_email
 from tracker.services import accounts
@@ -149,6 +150,8 @@ def _unit_records(app, session, unit: Unit, prefix: str, org: User, now, today) 
     circular = proposal_service.propose_for_task(session, circular_task, EscalationLevel.CIRCULAR, now)
     unit_talk = proposal_service.propose_for_unit(session, unit, [escalated, talk_task, circular_task], now)
     assert talk and circular and unit_talk, "the proposal service refused to propose"
+    proposal_owner.request_explanation(session, circular, actor=org, now=now, due_on=today + timedelta(days=5),
+                                       message="")
     notice_key, failed_mail = _notice(session, escalated, secretary, now, today)
     _token, invitation = accounts.issue_token(session, invitee, purpose=AccountToken.INVITATION, actor=org, now=now,
                                               hours=72)

@@ -14,6 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
 from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus
+from tracker.proposals import owner as proposal_owner
+from tracker.proposals.visibility import owner_level_label
 from tracker.mail import reach
 from tracker.services.lights import light_for
 from tracker.timeutil import cn_date, local_date
@@ -48,29 +50,13 @@ def week_text(today: date) -> str:
     return f"{year}年第{week}周（{cn_date(monday)}至{cn_date(sunday)}）"
 
 
-def level_text(task, proposal_states: dict) -> str:
-    """A task's escalation as the secretary should read it: 约谈 / 通报 are proposals until people decide."""
-    state = proposal_states.get(task.id)
-    if state is not None:
-        kind, status = state
-        if status == ProposalStatus.PENDING:
-            return f"{kind}建议（待决定）"
-        if status == ProposalStatus.DECIDED:
-            return f"已{kind}"
-        return f"{kind}建议未采纳"
-    if task.escalation_level >= EscalationLevel.TALK:
-        kind = ProposalKind.CIRCULAR if task.escalation_level >= EscalationLevel.CIRCULAR else ProposalKind.TALK
-        return f"已达{kind}建议标准"
-    return EscalationLevel.LABELS.get(task.escalation_level, "")
-
-
-def _proposal_states(session, task_ids) -> dict:
-    """task id → (kind, status) of its latest task proposal, one query for the listed tasks."""
-    if not task_ids:
-        return {}
-    rows = session.execute(select(Proposal.task_id, Proposal.kind, Proposal.status)
-                           .where(Proposal.task_id.in_(task_ids)).order_by(Proposal.id)).all()
-    return {task_id: (kind, status) for task_id, kind, status in rows}
+def level_text(task, decisions: dict) -> str:
+    """A task's escalation as its secretary reads it: the ladder up to 督办, and a 约谈 / 通报 only once
+    people decided it (tracker.proposals.visibility) — never a proposal still weighed or dismissed."""
+    decided = decisions.get(task.id)
+    if decided:
+        return "县委组织部已决定" + "、".join(d.text for d in decided)
+    return owner_level_label(task.escalation_level)
 
 
 def unit_summary(session, today: date) -> list[UnitLine]:
@@ -170,12 +156,14 @@ def _secretary_digests(session, now: datetime, today: date, week: str) -> int:
         total, red = session.execute(select(func.count(Task.id), func.sum(late)).where(
             Task.unit_id == unit_id, Task.is_overall.is_(False), Task.status != TaskStatus.CLOSED)).one()
         listed = []
-        states = _proposal_states(session, [t.id for t in tasks[:MAX_TASKS_LISTED]])
+        # A secretary reads the ladder up to 督办 and a decided 约谈/通报 only as what is asked of them.
+        decided = proposal_owner.decisions_for_tasks(session, [t.id for t in tasks[:MAX_TASKS_LISTED]])
         for task in tasks[:MAX_TASKS_LISTED]:
             light = light_for(task, today, due_soon)
             listed.append({"problem_text": task.problem_text, "task_type": task.task_type, "status": task.status,
                            "deadline": cn_date(task.deadline) or "长期坚持", "light": light.label,
-                           "days_text": light.days_text, "level": level_text(task, states),
+                           "days_text": light.days_text, "level": level_text(task, decided),
+                           "asked": [d.owner_notice for d in decided.get(task.id, []) if d.owner_notice],
                            "link": _link("secretary.task", "secretary.tasks", task_id=task.id)})
         for user in users:
             context = {

@@ -39,7 +39,7 @@ def _tz() -> str:
 
 # --- deciding (the organization department) ------------------------------------------------------------
 
-def _require_org(actor: User) -> None:
+def require_org(actor: User) -> None:
     if actor is None or actor.role != Role.ORG_DEPT:
         raise PermissionDenied("仅县委组织部可以决定约谈、通报事项")
 
@@ -49,17 +49,8 @@ def require_pending(proposal: Proposal) -> None:
         raise DomainError(f"该{proposal.kind}建议已{proposal.status}，不能再次处理")
 
 
-def _parse_date(value, field: str, label: str, errors: dict, today: date) -> date | None:
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            value = None
-        else:
-            try:
-                value = date.fromisoformat(value)
-            except ValueError:
-                errors[field] = f"{label}格式不正确，请按 2026-03-31 的格式填写"
-                return None
+def _check_date(value: date | None, field: str, label: str, errors: dict, today: date) -> date | None:
+    """A date the form has parsed already (a malformed one is the form's message): present, not ahead."""
     if value is None:
         errors[field] = f"请填写{label}"
         return None
@@ -84,16 +75,17 @@ def decision_labels(kind: str) -> dict[str, str]:
     return {"held_on": "通报印发日期", "held_by": "签发人"}
 
 
-def decide(session, proposal: Proposal, *, actor: User, now: datetime, held_on, held_by: str,
-           doc_number: str, note: str) -> ProposalDecision:
+def decide(session, proposal: Proposal, *, actor: User, now: datetime, held_on: date | None, held_by: str,
+           doc_number: str, note: str, owner_notice: str = "") -> ProposalDecision:
     """Records that the 约谈 was held / the 通报 issued. Needs the date, (for 约谈) who held it, and a 文号
-    or a note. Raises ProposalFormError with a message per bad field, writing nothing."""
-    _require_org(actor)
+    or a note; owner_notice is what the secretary concerned will read (the note stays internal).
+    Raises ProposalFormError with a message per bad field, writing nothing."""
+    require_org(actor)
     require_pending(proposal)
     labels = decision_labels(proposal.kind)
     today = local_date(now, _tz())
     errors: dict[str, str] = {}
-    held_on = _parse_date(held_on, "held_on", labels["held_on"], errors, today)
+    held_on = _check_date(held_on, "held_on", labels["held_on"], errors, today)
     created_on = local_date(proposal.created_at, _tz())
     if held_on is not None and held_on < created_on:
         errors["held_on"] = f"{labels['held_on']}不能早于建议提出的日期（{cn_date(created_on)}）"
@@ -110,11 +102,14 @@ def decide(session, proposal: Proposal, *, actor: User, now: datetime, held_on, 
         errors["doc_number"] = f"文号不能超过{MAX_DOC_NUMBER}字"
     if len(note) > MAX_TEXT:
         errors["note"] = f"备注不能超过{MAX_TEXT}字"
+    owner_notice = (owner_notice or "").strip()
+    if len(owner_notice) > MAX_TEXT:
+        errors["owner_notice"] = f"告知责任人的事项不能超过{MAX_TEXT}字"
     if errors:
         raise ProposalFormError(errors)
     decision = ProposalDecision(proposal=proposal, outcome=DecisionOutcome.DECIDED, held_on=held_on,
-                                held_by=held_by, doc_number=doc_number, note=note, decided_by_id=actor.id,
-                                decided_at=now)
+                                held_by=held_by, doc_number=doc_number, note=note, owner_notice=owner_notice,
+                                decided_by_id=actor.id, decided_at=now)
     session.add(decision)
     audit.change(session, actor=actor, now=now, entity=proposal, field="status", value=ProposalStatus.DECIDED,
                  action="decide_proposal",
@@ -125,7 +120,7 @@ def decide(session, proposal: Proposal, *, actor: User, now: datetime, held_on, 
 
 def dismiss(session, proposal: Proposal, *, actor: User, now: datetime, reason: str) -> ProposalDecision:
     """驳回 a proposal. The reason is required."""
-    _require_org(actor)
+    require_org(actor)
     require_pending(proposal)
     reason = (reason or "").strip()
     if not reason:
@@ -140,15 +135,16 @@ def dismiss(session, proposal: Proposal, *, actor: User, now: datetime, reason: 
     return decision
 
 
-def record_org_handling(session, *, actor: User, now: datetime, unit_id, cadre_id, measure: str,
-                        doc_number: str, decided_on, note: str = "", proposal_id=None) -> OrgHandling:
+def record_org_handling(session, *, actor: User, now: datetime, unit_id: int | None, cadre_id: int | None,
+                        measure: str, doc_number: str, decided_on: date | None, note: str = "",
+                        proposal_id: int | None = None) -> OrgHandling:
     """Records a 组织处理 decision taken by people. The only code that writes an OrgHandling."""
-    _require_org(actor)
+    require_org(actor)
     errors: dict[str, str] = {}
-    unit = session.get(Unit, int(unit_id)) if str(unit_id or "").isdigit() else None
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
     if unit is None:
         errors["unit_id"] = "请选择责任单位"
-    cadre = session.get(User, int(cadre_id)) if str(cadre_id or "").isdigit() else None
+    cadre = session.get(User, cadre_id) if cadre_id is not None else None
     if cadre is None or cadre.role != Role.SECRETARY or unit is None or cadre.unit_id != unit.id:
         errors["cadre_id"] = "请选择该责任单位的书记"
     if measure not in ORG_HANDLING_MEASURES:
@@ -158,13 +154,13 @@ def record_org_handling(session, *, actor: User, now: datetime, unit_id, cadre_i
         errors["doc_number"] = "请填写组织处理决定的文号"
     elif len(doc_number) > MAX_DOC_NUMBER:
         errors["doc_number"] = f"文号不能超过{MAX_DOC_NUMBER}字"
-    decided_on = _parse_date(decided_on, "decided_on", "决定日期", errors, local_date(now, _tz()))
+    decided_on = _check_date(decided_on, "decided_on", "决定日期", errors, local_date(now, _tz()))
     note = (note or "").strip()
     if len(note) > MAX_TEXT:
         errors["note"] = f"备注不能超过{MAX_TEXT}字"
     proposal = None
-    if str(proposal_id or "").strip():
-        proposal = session.get(Proposal, int(proposal_id)) if str(proposal_id).isdigit() else None
+    if proposal_id is not None:
+        proposal = session.get(Proposal, proposal_id)
         if proposal is None or unit is None or proposal.unit_id != unit.id:
             errors["proposal_id"] = "关联的约谈、通报建议不属于该单位"
     if errors:
@@ -178,6 +174,3 @@ def record_org_handling(session, *, actor: User, now: datetime, unit_id, cadre_i
     audit.record(session, actor=actor, now=now, action="record_org_handling", entity=handling,
                  after=f"{cadre.name}：{measure}（{doc_number}）", note=note)
     return handling
-
-
-# --- the 约谈 and 通报 lists -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The dossier people read before deciding a proposal: for each task, its timeline, the notices sent, the
-acknowledgements, the progress reported and the owner's 情况说明 (which the unit's secretary adds here).
+acknowledgements, the progress reported and the owner's 情况说明 (asked for and answered through
+tracker.proposals.owner).
 
 All tasks of a proposal are loaded with one query per kind of record (a unit proposal may cover many).
 """
@@ -13,8 +14,6 @@ from tracker.escalation.calendar import WorkCalendar
 from tracker.models import ProgressUpdate, Role, Task, UpdateKind, User
 from tracker.models.proposals import Proposal, ProposalTask
 from tracker.services.timeline import TimelineEntry, task_timeline
-from tracker.services import audit
-from tracker.services.errors import PermissionDenied
 from tracker.settings import settings
 from tracker.timeutil import local_date
 
@@ -115,43 +114,7 @@ def build_dossier(session, proposal: Proposal) -> Dossier:
     return Dossier(proposal, list(entries.values()), outbox is not None, calendar)
 
 
-# --- the owner's 情况说明 --------------------------------------------------------------------------------
-
 def can_view_proposal(user: User, proposal: Proposal) -> bool:
-    """The organization department and the discipline commission see all; a secretary their unit's only."""
-    if not user.is_authenticated:
-        return False
-    if user.role in (Role.ORG_DEPT, Role.DISCIPLINE):
-        return True
-    return user.role == Role.SECRETARY and user.unit_id is not None and proposal.unit_id == user.unit_id
-
-
-def submit_explanation(session, proposal: Proposal, *, task_id, actor: User, now: datetime,
-                       body: str) -> ProgressUpdate:
-    """The secretary's 情况说明 on a task of a pending proposal about their unit (kept with the task)."""
-    from tracker.proposals.decisions import MAX_TEXT, ProposalFormError, require_pending
-
-    if actor.role != Role.SECRETARY or not can_view_proposal(actor, proposal):
-        raise PermissionDenied("仅该单位书记可以提交情况说明")
-    require_pending(proposal)
-    task_ids = {link.task_id for link in proposal.tasks}
-    task_id = int(task_id) if str(task_id or "").isdigit() else None
-    if task_id is None and len(task_ids) == 1:
-        task_id = next(iter(task_ids))
-    errors: dict[str, str] = {}
-    if task_id not in task_ids:
-        errors["task_id"] = "请选择要说明的整改任务"
-    body = (body or "").strip()
-    if not body:
-        errors["body"] = "请填写情况说明"
-    elif len(body) > MAX_TEXT:
-        errors["body"] = f"情况说明不能超过{MAX_TEXT}字"
-    if errors:
-        raise ProposalFormError(errors)
-    # Written directly rather than through tasks.post_progress: explaining a delay does not start the work.
-    update = ProgressUpdate(task_id=task_id, author_id=actor.id, kind=UpdateKind.EXPLANATION, body=body,
-                            created_at=now)
-    session.add(update)
-    session.flush()
-    audit.record(session, actor=actor, now=now, action="post_update", entity=update, note=UpdateKind.EXPLANATION)
-    return update
+    """The organization department and the discipline commission only: a proposal is their deliberation.
+    The secretary concerned meets it as a request for a 情况说明 or a decision (tracker.proposals.owner)."""
+    return bool(user.is_authenticated) and user.role in (Role.ORG_DEPT, Role.DISCIPLINE)

@@ -21,6 +21,7 @@ from tracker.models import (
     UpdateKind,
     User,
 )
+from tracker.proposals.visibility import owner_level_label
 from tracker.services.dashboard import OVERALL_UNIT_LABEL
 from tracker.timeutil import cn_date
 
@@ -93,7 +94,9 @@ def ledger_rows(session, review: Review, *, unit_id: int | None = None, tz: str 
             evidence="\n".join(files.get(task.id, ())),
             assessment=task.assessment or "",
             remark=_remark(task, bool(files.get(task.id))),
-            level=EscalationLevel.LABELS.get(task.escalation_level, str(task.escalation_level)),
+            # A secretary's ledger stops at 督办: 约谈 and 通报 are proposals until people decide.
+            level=(owner_level_label(task.escalation_level) if unit_id is not None else
+                   EscalationLevel.LABELS.get(task.escalation_level, str(task.escalation_level))),
         ))
     return rows
 

@@ -1,6 +1,6 @@
-"""约谈 / 通报 pages: the lists, one proposal with its dossier and the decision forms, the .docx drafts,
-the secretary's 情况说明, and the 组织处理 form. The organization department decides; the discipline
-commission reads; the secretary of the unit sees its own proposal and may explain; anyone else gets 404.
+"""约谈 / 通报 pages: the lists, one proposal with its dossier and the decision forms, the .docx drafts, the
+request for a 情况说明, and the 组织处理 form. The organization department decides; the discipline commission
+reads; anyone else, the secretary concerned included, gets 404 (they answer on their task page).
 """
 from io import BytesIO
 
@@ -32,15 +32,21 @@ from tracker.models.types import utcnow
 from tracker.proposals import decisions, queries
 from tracker.proposals import drafts as docx_drafts
 from tracker.proposals import service as service
-from tracker.proposals.dossier import (
-    build_dossier,
-    can_view_proposal,
-    submit_explanation,
-)
+from tracker.proposals import owner
+from tracker.proposals.dossier import build_dossier, can_view_proposal
 from tracker.services.errors import DomainError
 from tracker.settings import settings
 from tracker.timeutil import local_date
 from tracker.web.guards import roles_required
+from tracker.web.proposal_forms import (
+    DismissForm,
+    ExplanationRequestForm,
+    HandlingForm,
+    add_errors,
+    decision_form,
+    errors_of,
+    values_of,
+)
 
 bp = Blueprint("proposals", __name__, url_prefix="/notify")
 
@@ -56,7 +62,7 @@ def _org_name() -> str:
     return settings().org_dept_name
 
 
-def _int_arg(value, default: int = 1) -> int:
+def _int_arg(value, default: int | None = 1) -> int | None:
     return int(value) if value and str(value).isdigit() and int(value) > 0 else default
 
 
@@ -79,34 +85,47 @@ def proposals():
                            can_decide=current_user.role == Role.ORG_DEPT)
 
 
-def _render_detail(proposal: Proposal, *, errors=None, form=None, status: int = 200):
+def _blank_forms(proposal: Proposal) -> dict:
+    return {"decide": decision_form(proposal.kind, formdata=None), "dismiss": DismissForm(formdata=None),
+            "request": ExplanationRequestForm(formdata=None)}
+
+
+def _render_detail(proposal: Proposal, *, status: int = 200, **bound):
+    """The proposal page; `bound` replaces the blank form of that name (with what was typed and its errors)."""
     dossier = build_dossier(db.session, proposal)
     handlings = db.session.scalars(select(OrgHandling).where(OrgHandling.proposal_id == proposal.id)
                                    .order_by(OrgHandling.id)).all()
+    forms = {**_blank_forms(proposal), **bound}
     role = current_user.role
     return render_template(
         "proposals/detail.html", proposal=proposal, dossier=dossier, today=_today(),
-        labels=decisions.decision_labels(proposal.kind), errors=errors or {}, form=form or {},
+        labels=decisions.decision_labels(proposal.kind),
+        errors={name: errors_of(form) for name, form in forms.items()},
+        form={name: values_of(form) for name, form in forms.items()},
         can_decide=role == Role.ORG_DEPT and proposal.is_pending,
-        can_explain=role == Role.SECRETARY and proposal.is_pending,
         can_download=role in (Role.ORG_DEPT, Role.DISCIPLINE), is_org=role == Role.ORG_DEPT,
         handlings=handlings, kind_arg=ARG_OF_KIND[proposal.kind],
+        requests=owner.requests_for_proposal(db.session, proposal),
     ), status
 
 
 @bp.get("/proposals/<int:proposal_id>")
-@login_required
+@roles_required(Role.ORG_DEPT, Role.DISCIPLINE)
 def proposal(proposal_id: int):
     return _render_detail(_visible_proposal(proposal_id))
 
 
-def _apply(proposal: Proposal, action, success: str, form_name: str):
+def _apply(proposal: Proposal, form_name: str, form, change, success: str):
+    """Parse with the form, run the one service call, then commit and go back to the proposal, or show the
+    page again (400) with every message beside its field; a refusal that is no field's is flashed."""
+    if not form.validate_on_submit():
+        return _render_detail(proposal, status=400, **{form_name: form})
     try:
-        action()
+        change()
     except decisions.ProposalFormError as exc:
         db.session.rollback()
-        return _render_detail(db.session.get(Proposal, proposal.id), errors={form_name: exc.errors},
-                              form={form_name: request.form.to_dict()}, status=400)
+        add_errors(form, exc.errors)
+        return _render_detail(db.session.get(Proposal, proposal.id), status=400, **{form_name: form})
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -120,29 +139,32 @@ def _apply(proposal: Proposal, action, success: str, form_name: str):
 @roles_required(Role.ORG_DEPT)
 def proposal_decide(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
-    form = request.form
-    return _apply(proposal, lambda: decisions.decide(
-        db.session, proposal, actor=current_user, now=utcnow(), held_on=form.get("held_on", ""),
-        held_by=form.get("held_by", ""), doc_number=form.get("doc_number", ""), note=form.get("note", "")),
-        f"已记录{proposal.kind}决定", "decide")
+    form = decision_form(proposal.kind)
+    return _apply(proposal, "decide", form, lambda: decisions.decide(
+        db.session, proposal, actor=current_user, now=utcnow(), held_on=form.held_on.data,
+        held_by=form.held_by.data, doc_number=form.doc_number.data, note=form.note.data,
+        owner_notice=form.owner_notice.data), f"已记录{proposal.kind}决定")
 
 
 @bp.post("/proposals/<int:proposal_id>/dismiss")
 @roles_required(Role.ORG_DEPT)
 def proposal_dismiss(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
-    return _apply(proposal, lambda: decisions.dismiss(
-        db.session, proposal, actor=current_user, now=utcnow(), reason=request.form.get("reason", "")),
-        f"已驳回该{proposal.kind}建议", "dismiss")
+    form = DismissForm()
+    return _apply(proposal, "dismiss", form, lambda: decisions.dismiss(
+        db.session, proposal, actor=current_user, now=utcnow(), reason=form.reason.data),
+        f"已驳回该{proposal.kind}建议")
 
 
-@bp.post("/proposals/<int:proposal_id>/explanation")
-@roles_required(Role.SECRETARY)
-def proposal_explanation(proposal_id: int):
+@bp.post("/proposals/<int:proposal_id>/request-explanation")
+@roles_required(Role.ORG_DEPT)
+def proposal_request_explanation(proposal_id: int):
+    """请责任人提交情况说明: the secretary is told the task(s) and the date, never the proposal."""
     proposal = _visible_proposal(proposal_id)
-    return _apply(proposal, lambda: submit_explanation(
-        db.session, proposal, task_id=request.form.get("task_id"), actor=current_user, now=utcnow(),
-        body=request.form.get("body", "")), "情况说明已提交", "explanation")
+    form = ExplanationRequestForm()
+    return _apply(proposal, "request", form, lambda: owner.request_explanation(
+        db.session, proposal, actor=current_user, now=utcnow(), due_on=form.due_on.data,
+        message=form.message.data), "已请责任人提交情况说明，通知已发出")
 
 
 def _docx_response(content: bytes, filename: str):
@@ -182,27 +204,32 @@ def circular_draft():
 @roles_required(Role.ORG_DEPT)
 def org_handling():
     """组织处理: recorded here by a person, never proposed or created by the system."""
-    errors, status = {}, 200
-    form = request.form.to_dict() if request.method == "POST" else {"proposal_id": request.args.get("proposal", "")}
-    linked = db.session.get(Proposal, int(form["proposal_id"])) if str(form.get("proposal_id", "")).isdigit() else None
-    if linked is not None and not form.get("unit_id"):
-        form["unit_id"] = str(linked.unit_id or "")
+    status = 200
     if request.method == "POST":
-        try:
-            decisions.record_org_handling(
-                db.session, actor=current_user, now=utcnow(), unit_id=form.get("unit_id"),
-                cadre_id=form.get("cadre_id"), measure=form.get("measure", ""), doc_number=form.get("doc_number", ""),
-                decided_on=form.get("decided_on", ""), note=form.get("note", ""), proposal_id=form.get("proposal_id"))
-        except decisions.ProposalFormError as exc:
-            db.session.rollback()
-            errors, status = exc.errors, 400
-        else:
-            db.session.commit()
-            flash("组织处理记录已保存", "success")
-            return redirect(url_for("proposals.org_handling"))
+        form = HandlingForm()
+        if form.validate_on_submit():
+            try:
+                decisions.record_org_handling(
+                    db.session, actor=current_user, now=utcnow(), unit_id=form.unit_id.data,
+                    cadre_id=form.cadre_id.data, measure=form.measure.data or "",
+                    doc_number=form.doc_number.data or "", decided_on=form.decided_on.data,
+                    note=form.note.data or "", proposal_id=form.proposal_id.data)
+            except decisions.ProposalFormError as exc:
+                db.session.rollback()
+                add_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                flash("组织处理记录已保存", "success")
+                return redirect(url_for("proposals.org_handling"))
+        status = 400
+    else:
+        form = HandlingForm(formdata=None, proposal_id=_int_arg(request.args.get("proposal"), None))
+    linked = db.session.get(Proposal, form.proposal_id.data) if form.proposal_id.data is not None else None
+    if linked is not None and form.unit_id.data is None:
+        form.unit_id.data = linked.unit_id
     units = db.session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name)).all()
     cadres = db.session.scalars(select(User).where(User.role == Role.SECRETARY, User.unit_id.is_not(None))
                                 .options(joinedload(User.unit)).order_by(User.unit_id, User.name)).all()
-    return render_template("proposals/org_handling.html", form=form, errors=errors, units=units,
-                           cadres=cadres, measures=ORG_HANDLING_MEASURES, linked=linked,
+    return render_template("proposals/org_handling.html", form=values_of(form), errors=errors_of(form),
+                           units=units, cadres=cadres, measures=ORG_HANDLING_MEASURES, linked=linked,
                            records=queries.org_handlings(db.session)), status

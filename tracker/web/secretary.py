@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 from tracker.extensions import db
 from tracker.models import Evidence, Role, Task, TaskStatus, TaskType
 from tracker.models.types import utcnow
-from tracker.proposals.queries import proposals_for_task
+from tracker.proposals import owner as proposal_owner
+from tracker.proposals.visibility import owner_level_label
 from tracker.services import evidence as evidence_files
 from tracker.services import tasks as task_service
 from tracker.services import workflow
@@ -21,6 +22,7 @@ from tracker.web.forms import ClosureForm, ExtensionForm, PlanForm, ProgressForm
 from tracker.web.guards import roles_required, task_for_view, task_for_work
 from tracker.services.next_step import has_evidence, next_step
 from tracker.web.main import PER_PAGE, commit_or, county_today, task_light
+from tracker.web.proposal_forms import ExplanationForm
 from tracker.settings import settings
 
 bp = Blueprint("secretary", __name__)
@@ -59,7 +61,7 @@ def _render_task(task: Task, status: int = 200, **forms):
         if task.task_type != TaskType.ONGOING:
             task_forms["extension"] = forms.get("extension") or ExtensionForm(formdata=None)
     actions = {t.name for t in workflow.allowed_actions(current_user, task)}
-    timeline = task_timeline(db.session, task)
+    timeline = task_timeline(db.session, task, for_owner=current_user.role == Role.SECRETARY)
     step = next_step(db.session, task, today=county_today(), can_work=bool(task_forms),
                      pending_extension=timeline.pending_extension)
     return render_template(
@@ -69,7 +71,7 @@ def _render_task(task: Task, status: int = 200, **forms):
         problems=comment_problems(db.session, task),
         timeline=timeline,
         pending_extension=timeline.pending_extension,
-        proposals=proposals_for_task(db.session, task.id),
+        owner_box=_owner_box(task, forms.get("explanation")),
         forms=task_forms,
         step=step,
         open_form=forms.get("error_form") or forms.get("open_form") or step.open_form,
@@ -79,6 +81,34 @@ def _render_task(task: Task, status: int = 200, **forms):
         error_form=forms.get("error_form"),
         max_evidence=evidence_files.format_size(settings().max_evidence_bytes),
     ), status
+
+
+def _owner_box(task: Task, bound=None) -> dict:
+    """What this page shows of 约谈/通报: the decisions, and the 情况说明 the organization department asked for
+    (its form for those who may work on the task). Never a pending or dismissed proposal."""
+    requests = proposal_owner.requests_for_task(db.session, task.id)
+    may_answer = bool(requests) and current_user.role == Role.SECRETARY and can_work_on_task(current_user, task)
+    return {"decisions": proposal_owner.decisions_for_tasks(db.session, [task.id]).get(task.id, []),
+            "requests": requests,
+            "form": (bound or ExplanationForm(formdata=None)) if may_answer else None}
+
+
+@bp.app_template_filter("owner_level_label")
+def _owner_level_label(level: int | None) -> str:
+    """督办等级 on the secretary's pages: 约谈 and 通报 stay 督办 for a secretary until people decide."""
+    from tracker.web.main import level_label
+
+    return owner_level_label(level) if current_user.role == Role.SECRETARY else level_label(level)
+
+
+@bp.post("/tasks/<int:task_id>/explanation")
+@roles_required(Role.SECRETARY)
+def submit_explanation(task_id: int):
+    task = task_for_work(task_id)
+    form = ExplanationForm()
+    return _submit(task, "explanation", form, lambda now: proposal_owner.submit_explanation(
+        db.session, task, actor=current_user, now=now, body=form.explanation.data,
+    ), "情况说明已提交")
 
 
 @bp.get("/tasks/<int:task_id>")

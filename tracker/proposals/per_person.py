@@ -190,10 +190,10 @@ def _create(session, missing, groups, now: datetime, today: date) -> dict:
                            "scope_key": person_scope(owner_id, first.unit_id, today, n),
                            "source_level": max(lvl for _, lvl in groups[group]), "reason": "",
                            "status": ProposalStatus.PENDING, "created_at": now})
-        statement = (_insert(session, Proposal).values(values)
-                     .on_conflict_do_nothing(index_elements=["kind", "scope_key"])
+        # executemany form (batched by insertmanyvalues, compiled once), not one huge VALUES list.
+        statement = (_insert(session, Proposal).on_conflict_do_nothing(index_elements=["kind", "scope_key"])
                      .returning(Proposal.id, Proposal.kind, Proposal.scope_key))
-        made = {(kind, scope): pid for pid, kind, scope in session.execute(statement)}
+        made = {(kind, scope): pid for pid, kind, scope in session.execute(statement, values)}
         loaded = {p.id: p for p in session.scalars(select(Proposal).where(Proposal.id.in_(list(made.values())))
                                                    .options(*_LOADS))} if made else {}
         retry = []
@@ -227,9 +227,8 @@ def _insert_links(session, links: list[dict], proposals) -> set[str]:
     if not links:
         return set()
     # Any conflict: the link key (a concurrent scan) or (proposal, task) (listed in an earlier cycle).
-    statement = (_insert(session, ProposalTask).values(links).on_conflict_do_nothing()
-                 .returning(ProposalTask.link_key))
-    inserted = set(session.execute(statement).scalars())
+    statement = _insert(session, ProposalTask).on_conflict_do_nothing().returning(ProposalTask.link_key)
+    inserted = set(session.execute(statement, links).scalars())
     for proposal in proposals:
         if "tasks" in proposal.__dict__:
             session.expire(proposal, ["tasks"])  # the rows came in through Core

@@ -163,6 +163,7 @@ CASES = [
          only(200, "org", org2=404), data=lambda w: {"op": "save", "title": "2026年度述职评议会议"}),
     # --- 整改台账 (review A holds only unit A's tasks) ---------------------------------------------------------
     Case("ledger", "ledger.index", "GET", lambda w: "/ledger/", only(200, "org", "sec_a", "sec_b")),
+    Case("audit log", "audit_log.index", "GET", lambda w: "/audit/?kind=task", only(200, "org", "admin")),
     Case("ledger_download", "ledger.download", "GET", lambda w: f"/ledger/download?review={w.a.review.id}",
          only(200, "org", "sec_a"), takes_a_id=True, content_type=XLSX),
     Case("ledger_print", "ledger.print", "GET", lambda w: f"/ledger/print?review={w.a.review.id}",

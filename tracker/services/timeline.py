@@ -252,3 +252,40 @@ def _notices(session, task: Task, for_owner: bool = False) -> list[TimelineEntry
                           text=f"收件人：{'、'.join(message.to_addresses)}" if message.to_addresses else "",
                           note=f"发送状态：{message.status_label}")
             for message in messages]
+
+
+# --- 操作日志: the same labels for every audited record, not only tasks ----------------------------------
+
+ENTITY_LABELS = {
+    "task": "整改任务", "progress_update": "整改进展", "evidence": "佐证材料", "extension_request": "延期申请",
+    "review": "导入点评", "unit": "责任单位", "user_account": "用户", "holiday_day": "节假日",
+    "proposal": "约谈通报", "proposal_decision": "约谈通报决定", "explanation_request": "情况说明",
+    "org_handling": "组织处理", "outbox_message": "邮件", "phone_relay": "电话转达",
+}
+MORE_TITLES = {
+    "create_user": "创建用户", "update": "修改", "activate": "启用或停用账号", "set_password": "设置密码",
+    "change_password": "修改密码", "revoke_account_links": "作废账号链接", "add_own_email": "填写本人邮箱",
+    "create_unit": "新增责任单位", "rename_unit": "责任单位更名", "add_holiday": "录入节假日",
+    "delete_holiday": "删除节假日", "import_review": "导入点评", "import_roster": "导入书记名册",
+    "retry_mail": "重发邮件", "resolve": "建议已整改", "propose_add": "建议增补任务",
+    "record_org_handling": "记录组织处理", "phone_relayed": "已电话通知", "post_update": "提交材料",
+    "upload_evidence": "上传佐证材料", "request_extension": "申请延期",
+}
+
+
+def log_entries(session, events) -> list[TimelineEntry]:
+    """Audit events of any record as readable lines (操作日志): names for ids, labels for levels and dates."""
+    names = _referenced_names(session, events)
+    entries = []
+    for event in events:
+        title = _title(event)
+        title = MORE_TITLES.get(event.action, title) if title == event.action else title
+        change = {}
+        if event.field and event.action != "create_task":
+            label = FIELD_LABELS.get(event.field, "")
+            if label:
+                change = {"field": label, "before": _readable(event.field, event.before, names),
+                          "after": _readable(event.field, event.after, names)}
+        entries.append(TimelineEntry(ENTITY_LABELS.get(event.entity_type, "其他"), event.at, title,
+                                     _name(event.actor), note=event.note or "", **change))
+    return entries

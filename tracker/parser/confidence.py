@@ -1,7 +1,7 @@
 """Per-unit warnings: where the reader is unsure, it says so (codes in model.WARNING_CODES)."""
 import re
 
-from .cues import CONTRAST_RE, NOT_PROBLEMS_RE, SHORTFALL_RE, negative
+from .cues import CONTRAST_RE, SHORTFALL_RE, names_not_problems, negative
 from .model import warning
 from .patterns import STRONG_EXPECTATION_RE, WEAK_EXPECTATION_RE
 from .problems import SplitComment
@@ -43,11 +43,11 @@ def _suspicious(strengths: str, expectations: str) -> str | None:
     or a negative sentence among the expectations that does not ask for anything."""
     for sentence in _SENTENCE_RE.findall(strengths):
         body = sentence.lstrip("，, ")
-        if CONTRAST_RE.match(body) and SHORTFALL_RE.search(body) and not NOT_PROBLEMS_RE.search(body):
+        if CONTRAST_RE.match(body) and SHORTFALL_RE.search(body) and not names_not_problems(body):
             return body
     for sentence in _SENTENCE_RE.findall(expectations):
         body = sentence.strip("，, ")
-        if STRONG_EXPECTATION_RE.match(body) or WEAK_EXPECTATION_RE.match(body) or NOT_PROBLEMS_RE.search(body):
+        if STRONG_EXPECTATION_RE.match(body) or WEAK_EXPECTATION_RE.match(body) or names_not_problems(body):
             continue
         if SHORTFALL_RE.search(body) and negative(body) and not re.search(r"要|应|希望|加强|进一步|切实|着力", body):
             return body

@@ -16,6 +16,16 @@ CONTRAST_RE = re.compile(r"(?:同时也要(?:清醒地)?看到|但也要(?:清�
 # Words of a part that is not problems even though it names them: causes, measures, ways of working.
 NOT_PROBLEMS_RE = re.compile(r"原因|根源|整改措施|整改方向|措施|办法|举措|做法|经验|成效|亮点|体现在|表现在工作|"
                              r"解决了|化解了|破解了|导向|整改工作|问题整改|点评问题")
+# "成效不明显", "措施不实", "办法不多": the word of a strength or a measure judged wanting is a problem.
+_JUDGED_WANTING_RE = re.compile(r"\s*(?:还|仍|也|都|均)?(?:不|欠|缺|差|未|没有|有限|一般|较少|偏少)")
+
+
+def names_not_problems(text: str) -> bool:
+    """Whether `text` speaks of causes, measures or strengths (not problems), unless each such word is
+    itself judged wanting."""
+    return any(_JUDGED_WANTING_RE.match(text, match.end()) is None for match in NOT_PROBLEMS_RE.finditer(text))
+
+
 # What a problem item tends to contain: a negative judgement.
 NEGATIVE_RE = re.compile(r"不[够足强高严实到好力细深全准及明快大]|有待|薄弱|欠缺|缺乏|滞后|偏[低少弱高慢]|较[少弱低差慢]|"
                          r"流于|形式主义|宽松软|短板|弱项|差距|问题|仍[有需然存]|尚[未不需]|未能|没有|不规范|不平衡|"

@@ -34,6 +34,14 @@ UNIT_HEADING_RE = re.compile(
     rf"(?P<name>{_NAME})同志\s*(?:[（(](?P<role>[^）)]{{1,20}})[）)])?\s*(?:作|进行|来)?述职(?:报告|发言)?"
     rf"(?P<rest>.*)$"
 )
+# "第一个述职的是…同志。", "接下来述职的是…同志": the order of speakers announced, the same parts after it.
+UNIT_ANNOUNCED_RE = re.compile(
+    rf"^\s*(?P<enum>{_ENUMERATOR})?\s*(?:{_LEAD_IN}\s*)?(?:第{CN_NUMERAL}(?:个|位)|首先|接下来|下面)?\s*"
+    rf"(?:作|进行)?述职(?:报告|发言)?的(?:是|为)\s*"
+    rf"(?P<unit>[^\s，,。；;：:、]+?)(?P<title>{_TITLE}){_POST}"
+    rf"(?P<name>{_NAME})同志\s*(?:[（(](?P<role>[^）)]{{1,20}})[）)])?"
+    rf"(?P<rest>.*)$"
+)
 # What may follow "述职" on a heading line: nothing, a note in brackets, or the start of the comment.
 _WELCOME = r"(?:[，,]?\s*(?:请|让我们)?(?:大家|全体)?(?:以热烈的)?(?:热烈)?(?:掌声)?欢迎[！!。]?)?"
 _HEADING_REST_RE = re.compile(rf"^\s*[。.！!；;]?\s*(?:[（(][^）)]{{0,30}}[）)]\s*[。.]?)?{_WELCOME}\s*"
@@ -51,10 +59,10 @@ class Heading:
 
 
 def match_heading(line: str) -> Heading | None:
-    match = UNIT_HEADING_RE.match(line)
+    match = UNIT_HEADING_RE.match(line) or UNIT_ANNOUNCED_RE.match(line)
     speaker = SPEAKER_RE.match(line)
     if not match and speaker:  # "主持人：下面请青山街道党工委书记李华同志述职。"
-        match = UNIT_HEADING_RE.match(line[speaker.end():])
+        match = UNIT_HEADING_RE.match(line[speaker.end():]) or UNIT_ANNOUNCED_RE.match(line[speaker.end():])
     if not match:
         return None
     rest = _HEADING_REST_RE.match(match.group("rest"))

@@ -6,7 +6,7 @@ infer_list: with no turn at all, a numbered list whose items read as shortfalls.
 import re
 from dataclasses import dataclass
 
-from .cues import CONTRAST_RE, NEGATIVE_RE, NOT_PROBLEMS_RE, SHORTFALL_RE, negative
+from .cues import CONTRAST_RE, NEGATIVE_RE, SHORTFALL_RE, names_not_problems, negative
 from .patterns import STRONG_EXPECTATION_RE, enumerator_at, is_boundary
 
 _SENTENCE_BREAK = "。！!？?；;\n"
@@ -64,7 +64,7 @@ def _turn_in_sentence(text: str, start: int, end: int) -> CueTurn | None:
             contrast = index
             break
     turn_start = contrast if contrast is not None else clause_start
-    if NOT_PROBLEMS_RE.search(text[turn_start:lead_end if lead_end is not None else end]) \
+    if names_not_problems(text[turn_start:lead_end if lead_end is not None else end]) \
             or STRONG_EXPECTATION_RE.match(_strip_connector(text[turn_start:end])):
         return None  # causes or measures, or "希望…在以下方面加强：": not problems
     if lead_end is not None:
@@ -139,7 +139,7 @@ def infer_list(text: str):
                 from .problems import read_enumerated  # here to avoid an import cycle
                 items, end = read_enumerated(text, found)
                 if len(items) >= 2 and sum(1 for item in items if negative(item)) * 2 > len(items) \
-                        and not NOT_PROBLEMS_RE.search(text[max(0, position - 12):position]):
+                        and not names_not_problems(text[max(0, position - 12):position]):
                     return found
                 position = max(end, position + 1)
                 continue

@@ -30,42 +30,44 @@ def deliver_robots(session, *, now: datetime, worker: str = "tick", still_leadin
     result = DeliveryResult(claimed=len(rows))
     failure = {"now": now, "max_attempts": config.max_attempts, "base": config.retry_base_seconds,
                "result": result, "token": token}
-    for index, row in enumerate(rows):
+    # Read once per batch: every commit below expires the session, and reloading each row and its unit
+    # after each post would double the queries per post.
+    posts = [(row, row.id, row.key, row.subject, row.body_text, row.unit_id) for row in rows]
+    targets = {unit_id: robot.unit_robot(session.get(Unit, unit_id)) for unit_id in {p[5] for p in posts} if unit_id}
+    for index, (row, row_id, key, title, text, unit_id) in enumerate(posts):
         if not still_leading():
             log.error("调度器已失去领导权，停止发送本批其余%d条机器人消息", len(rows) - index)
             _give_back(session, rows[index:], token)
             break
-        if row.id not in renew(session, token=token, now=clock()):
-            log.warning("机器人消息 %s 已不归本进程发送（租约已过期），跳过", row.key)
+        if row_id not in renew(session, token=token, now=clock()):
+            log.warning("机器人消息 %s 已不归本进程发送（租约已过期），跳过", key)
             result.lost += 1
-            session.expire(row)
             continue
-        target = robot.unit_robot(session.get(Unit, row.unit_id) if row.unit_id else None)
+        target = targets.get(unit_id)
         if target is None:
             _failed(session, row, "该单位已不再设置群机器人", permanent=True, **failure)
             continue
         try:
-            robot.post(target, key=row.key, title=row.subject, text=row.body_text, timeout=config.timeout_seconds)
+            robot.post(target, key=key, title=title, text=text, timeout=config.timeout_seconds)
         except robot.RobotError as exc:
             _failed(session, row, str(exc), permanent=False, **failure)
             continue
-        _mark_sent(session, row, token=token, now=now, result=result)
+        _mark_sent(session, row_id, key, token=token, now=now, result=result)
     return result
 
 
-def _mark_sent(session, row: OutboxMessage, *, token: str, now: datetime, result: DeliveryResult) -> None:
+def _mark_sent(session, row_id: int, key: str, *, token: str, now: datetime, result: DeliveryResult) -> None:
     # Right after the robot's success answer, in its own commit: the one window left is this commit.
     marked = session.execute(update(OutboxMessage).where(
-        OutboxMessage.id == row.id, OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.id == row_id, OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING,
     ).values(attempts=OutboxMessage.attempts + 1, status=OutboxStatus.SENT, sent_at=now, claimed_until=None,
              last_error=None).execution_options(synchronize_session=False)).rowcount
     session.commit()
-    session.expire(row)
     if marked:
         result.sent += 1
     else:
         result.lost += 1
-        log.error("机器人消息 %s 已发出，但其发送权已被其他进程接手：可能重复一条", row.key)
+        log.error("机器人消息 %s 已发出，但其发送权已被其他进程接手：可能重复一条", key)
 
 
 def _give_back(session, rows, token: str) -> None:

@@ -11,7 +11,9 @@ from .patterns import STRONG_EXPECTATION_RE, enumerator_at, is_boundary
 
 _SENTENCE_BREAK = "。！!？?；;\n"
 _AFTER_NOUN = "".join(f"(?<={noun})" if not i else f"|(?<={noun})" for i, noun in enumerate(
-    ("问题", "不足", "差距", "短板", "弱项", "环节", "之处", "方面", "欠缺")))
+    ("问题", "不足", "差距", "短板", "弱项", "环节", "之处", "方面", "欠缺",
+     # "需要改进的是，…", "有待加强的是…": the thing to improve is named next
+     "改进的", "加强的", "提高的", "提升的", "完善的")))
 _LEAD_END_RE = re.compile(rf"[：:]|(?:{_AFTER_NOUN})(?:主要|集中|具体)?(?:是|在于|表现在|表现为|体现在|集中在)(?=[：:，,]?\s*\S)")
 # What a generic turn is made of besides its shortfall word: "但也还有一些方面的差距".
 _GENERIC_RE = re.compile(r"^(?:[，,、\s]|但是?|同时|然而|不过|只是|也要看到|也应看到|还要看到|清醒地|看到|我们|也|还|仍然|仍|依然|尚|"

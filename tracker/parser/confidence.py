@@ -28,7 +28,7 @@ def unit_warnings(unit: str, split: SplitComment, loose_heading: bool, loose_mat
         found.append(warning("kind_guessed", f"{unit}：问题部分是按“不足、差距、有待”等字样判断的，请核对问题条目"))
     if split.by_sentence:
         found.append(warning("split_guessed", f"{unit}：问题没有编号，是按句号、分号拆分成{len(split.problems)}条的，请核对条数"))
-    if len(split.problems) == 1 and re.search(r"[。；;][^。；;]{6,}", split.problems[0].rstrip("。；;")):
+    if len(split.problems) == 1 and _several_in_one(split.problems[0]):
         found.append(warning("single_problem", f"{unit}：问题部分只分出一条但含有多句话，可能应拆成多条"))
     leftover = _suspicious(split.strengths, split.expectations)
     if leftover:
@@ -36,6 +36,15 @@ def unit_warnings(unit: str, split: SplitComment, loose_heading: bool, loose_mat
     if guessed_comment:
         found.append(warning("comment_guessed", f"{unit}：没有“点评：”字样，按位置把标题（或※※※）之后的文字当作点评，请核对"))
     return found
+
+
+def _several_in_one(problem: str) -> bool:
+    """Several sentences, or several clauses that each judge something wanting ("A不够深入，B有差距")."""
+    body = problem.rstrip("。；;")
+    if re.search(r"[。；;][^。；;]{6,}", body):
+        return True
+    clauses = [c for c in re.split(r"[，,]", body) if len(c) >= 6]
+    return sum(1 for c in clauses if negative(c)) >= 2
 
 
 def _suspicious(strengths: str, expectations: str) -> str | None:

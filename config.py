@@ -140,10 +140,11 @@ class ProductionConfig(Config):
     CONFIG_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    # No development defaults in production: tracker/ops/checks.py refuses to start while these are unset.
-    MAIL_SERVER = os.environ.get("MAIL_SERVER")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER")
-    BASE_URL = os.environ.get("TRACKER_BASE_URL")
+    # No development defaults in production: tracker/ops/checks.py refuses to start while these are empty
+    # (empty, not None: code that only reads them, such as tracker.settings, still works).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "")
+    BASE_URL = os.environ.get("TRACKER_BASE_URL", "")
 
 
 CONFIGS = {"default": Config, "production": ProductionConfig}

@@ -12,6 +12,12 @@ GOOD = {"SECRET_KEY": "k" * 64, "MAIL_SERVER": "smtp.intranet", "MAIL_DEFAULT_SE
         "BASE_URL": "https://zgdb.example.gov.cn", "SQLALCHEMY_DATABASE_URI": "sqlite://", "WEB_WORKERS": 1}
 
 
+@pytest.fixture(autouse=True)
+def production_selected(monkeypatch):
+    """As on a server: TRACKER_CONFIG=production chose the configuration (the checks look for it)."""
+    monkeypatch.setenv("TRACKER_CONFIG", "production")
+
+
 def production(tmp_path, **overrides):
     values = {**GOOD, **overrides, "INSTANCE_DIR": str(tmp_path / "instance")}
     return type("Prod", (ProductionConfig,), values)
@@ -56,8 +62,11 @@ def test_postgresql_may_run_several_workers(tmp_path):
         check_workers({**config, "SQLALCHEMY_DATABASE_URI": "sqlite:////var/lib/tracker/tracker.db"}, 2)
 
 
-def test_development_settings_are_not_checked(tmp_path):
+def test_development_settings_are_not_checked(tmp_path, monkeypatch):
     create_app(type("Dev", (TestConfig,), {"WEB_WORKERS": 4, "INSTANCE_DIR": str(tmp_path)}))
+    # A ProductionConfig built by code (a test of its cookies) is not a server starting: not checked either.
+    monkeypatch.delenv("TRACKER_CONFIG")
+    create_app(production(tmp_path, SECRET_KEY="short", MAIL_SERVER=None))
 
 
 def test_check_config_masks_secrets_and_checks_everything(app, db, smtp_server, tmp_path):

@@ -5,6 +5,7 @@ create_app() calls check_production(app) before anything else uses the settings;
 calls check_workers() with the worker count gunicorn really starts (a `-w` on its command line wins
 over WEB_CONCURRENCY).
 """
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,10 @@ class ConfigError(RuntimeError):
 
 
 def is_production(config) -> bool:
-    return config.get("CONFIG_NAME") == "production"
+    """TRACKER_CONFIG=production selected this production configuration: the way every server process
+    (gunicorn, `tracker`, the systemd units) chooses it. A ProductionConfig handed to create_app() by code,
+    as tests do to look at its cookies, is not a server starting, and is not checked."""
+    return config.get("CONFIG_NAME") == "production" and os.environ.get("TRACKER_CONFIG") == "production"
 
 
 def uses_sqlite(url: str | None) -> bool:

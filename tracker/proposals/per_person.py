@@ -113,12 +113,16 @@ def propose_reached(session, reached, now: datetime, *, calendar: WorkCalendar |
             batch.added[(row["task_id"], _level_of(row["link_key"]))] = touched[row["proposal_id"]]
     lines = _lines(session, touched)
     events, recipients = [], recipients or _recipients(session)
+    new_by_proposal: dict[int, list[int]] = defaultdict(list)
+    for row in links:
+        if row["link_key"] in inserted:
+            new_by_proposal[row["proposal_id"]].append(row["task_id"])
+    created_ids = {p.id for p in created.values()}
     for proposal in touched.values():
         its = lines.get(proposal.id, [])
         proposal.reason = person_reason(proposal, its, today)
-        new_ids = [row["task_id"] for row in links if row["proposal_id"] == proposal.id
-                   and row["link_key"] in inserted]
-        if proposal.id in {p.id for p in created.values()}:
+        new_ids = new_by_proposal.get(proposal.id, [])
+        if proposal.id in created_ids:
             events.append(audit.row(actor=None, now=now, action="propose", entity=proposal, field="status",
                                     after=proposal.status, note=proposal.reason))
             batch.drafts.append(proposal_draft(proposal, its, today, recipients, key=f"proposal:{proposal.id}"))

@@ -126,14 +126,14 @@ def test_a_leader_that_lost_its_advisory_lock_stops_sending_at_once(app, db):
     controller = _slow_server(app, recorder)
     _enqueue(db, 5)
     try:
-        result = deliver(db.session, now=utcnow(), worker="scheduler:x:1")
+        result = deliver(db.session, now=utcnow(), worker="scheduler:x:1", still_leading=lock.still_leading)
         assert not lock.still_leading()
         assert len(_keys(recorder)) == 1 and result.sent == 1
         # the rest went back to pending for the new leader, and nothing more is sent by this one
         db.session.expire_all()
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                  .where(OutboxMessage.status == OutboxStatus.PENDING)) == 4
-        assert deliver(db.session, now=utcnow(), worker="scheduler:x:1").claimed == 0
+        assert deliver(db.session, now=utcnow(), worker="scheduler:x:1", still_leading=lock.still_leading).claimed == 0
     finally:
         controller.stop()
         leadership.release()

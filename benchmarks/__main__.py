@@ -56,23 +56,34 @@ def main() -> int:
         print(f"… {label}", file=sys.stderr, flush=True)
         return fn()
 
-    results["scan:sqlite:10000"] = step("扫描 10,000（sqlite）", lambda: bench_scale.scan_at(10_000))
+    plan = [("scan:sqlite:10000", "扫描 10,000（sqlite）", lambda: bench_scale.scan_at(10_000))]
     if pg:
-        results["scan:pg:10000"] = step("扫描 10,000（postgresql）", lambda: bench_scale.scan_at(10_000, pg))
+        plan += [("scan:pg:10000", "扫描 10,000（postgresql）", lambda: bench_scale.scan_at(10_000, pg)),
+                 ("morning", "提醒早晨（postgresql）", lambda: bench_scale.morning(pg))]
         if not quick:
-            results["scan:pg:1000000"] = step("扫描 1,000,000（postgresql）",
-                                              lambda: bench_scale.scan_at(1_000_000, pg))
-        results["morning"] = step("提醒早晨（postgresql）", lambda: bench_scale.morning(pg))
+            plan.append(("scan:pg:1000000", "扫描 1,000,000（postgresql）", lambda: bench_scale.scan_at(1_000_000, pg)))
     else:
-        results["morning"] = step("提醒早晨（sqlite）", lambda: bench_scale.morning(None))
+        plan.append(("morning", "提醒早晨（sqlite）", lambda: bench_scale.morning(None)))
+    for key, label, fn in plan:
+        results[key] = step(label, fn)
+        _write(results, reports, pg, quick, started, partial=True)
     reports.append(step("投递（sqlite）", lambda: bench_delivery.report(bench_delivery.run())))
     if pg:
         reports.append(step("投递（postgresql）", lambda: bench_delivery.report(bench_delivery.run(database_url=pg))))
+    _write(results, reports, pg, quick, started, partial=True)
     if not quick:
         reports.append(step("组织部页面（sqlite）", lambda: bench_dashboard.report(bench_dashboard.run())))
         if pg:
             reports.append(step("组织部页面（postgresql）",
                                 lambda: bench_dashboard.report(bench_dashboard.run(database_url=pg))))
+    print(_write(results, reports, pg, quick, started))
+    return 0
+
+
+def _write(results, reports, pg, quick, started, partial=False) -> str:
+    """BENCHMARKS.md after every step: a run stopped half-way still leaves what it measured."""
+    from benchmarks import bench_scale
+
     table = ["| 测量 | 本系统 | 同次测得的下限 | 比值 |", "|---|---|---|---|"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in bench_scale.rows_for(results)]
     scans = [v for k, v in results.items() if k.startswith("scan:")]
@@ -86,10 +97,9 @@ def main() -> int:
         f"PostgreSQL：{'私有 schema，' + pg.split('@')[-1] if pg else '未连接，仅 SQLite'}",
         f"- 总耗时：{total:.0f} 秒；基准进程峰值 RSS {rss:.0f} MB（含生成数据，扫描本身见 tracemalloc 一列）",
         "", *table, "", "其余基准（各自与同次测得的下限对比）：", "", "```", *reports, "```", "",
-        _git_line(), ""])
+        _git_line(), "（运行未结束：上表只含已完成的部分）" if partial else "", ""])
     Path(__file__).resolve().parents[1].joinpath("BENCHMARKS.md").write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return text
 
 
 def _git_line() -> str:

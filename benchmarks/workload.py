@@ -70,19 +70,19 @@ def _seed_postgresql(session, params: dict, policy: dict) -> None:
     import json
 
     due = ("(g % :step = 0)" if params["step"] else
-           "(NOT c.closed AND CAST(:today AS date) - 180 + ((g * 7919) % 271) <= CAST(:today AS date) + 7)")
+           "(NOT c.closed AND CAST(:today AS date) - 180 + CAST((g * 7919) % 271 AS integer) <= CAST(:today AS date) + 7)")
     closed = "((g * 104729) % 100 < :closedp" + (" AND g % :step <> 0)" if params["step"] else ")")
     session.execute(text(f"""
         INSERT INTO task ({TASK_COLUMNS})
         SELECT :review, :comment, :unit0 + (g % :U), false, 1, g + 1,
                '第' || g || '项问题：党建引领基层治理还不够有力，制度执行不到位', '限期整改',
-               CAST(:today AS date) - 180 + ((g * 7919) % 271),
+               CAST(:today AS date) - 180 + CAST((g * 7919) % 271 AS integer),
                CASE WHEN c.closed THEN '已销号' ELSE '整改中' END,
                :owner0 + (g % :U) * :opu + ((g / :U) % :opu), '', '', 1,
                CASE WHEN c.closed THEN CAST(:now AS timestamp) END, :created, :created, 0, CAST(:policy AS json), 1,
                CASE WHEN c.closed THEN NULL WHEN {due} THEN CAST(:due_at AS timestamp)
                     ELSE CAST(:later AS timestamp) END
-        FROM generate_series(0, :n - 1) AS g, LATERAL (SELECT {closed} AS closed) AS c
+        FROM generate_series(CAST(0 AS bigint), :n - 1) AS g, LATERAL (SELECT {closed} AS closed) AS c
     """), {**params, "policy": json.dumps(policy)})
     session.execute(text("ANALYZE task"))
 

@@ -65,8 +65,12 @@ def test_unit_check_runs_once_per_working_day(app, db, people):
         for when in ("2026-04-01T09:00", "2026-04-01T09:05", "2026-04-01T16:00"):
             run_tick(when)
         assert len(statements) == 1
+        # Changed by issue 10.2: the check groups only the units that had a due task in the scan. On 4月2日
+        # none of these tasks is due (督办 comes on 4月8日), so nothing is read; on 4月8日 it is.
         run_tick("2026-04-02T09:00")
-        assert len(statements) == 2
+        assert len(statements) == 1
+        run_tick("2026-04-08T09:00")
+        assert len(statements) == 2 and "task.unit_id IN" in statements[-1]
     finally:
         event.remove(db.engine, "before_cursor_execute", remember)
 

@@ -1,11 +1,12 @@
 """约谈 / 通报 proposals: the scan proposes, the organization department decides or dismisses.
 
-Idempotency. A task proposal is unique per (kind, task, reminder_cycle): an approved 延期 starts a new cycle,
-and a task that runs late again in it may be proposed again. A unit proposal (问题较多、长期打不开局面) is
-unique per (unit, calendar month in the county's zone), and none is made while an earlier one for the unit
-is still 待决定: the overdue set changes daily, a monthly cadence keeps the same situation from being
-proposed over and over. Both are enforced by a unique constraint and inserted with ON CONFLICT DO NOTHING,
-so concurrent scans on PostgreSQL cannot propose twice either.
+Idempotency. Tasks that reach 约谈 / 通报 go into their secretary's pending proposal of that kind, one per
+person per month (tracker.proposals.per_person): a task is listed once per (kind, task, reminder_cycle)
+(proposal_task.link_key is unique), and a proposal whose tasks are all 销号 becomes 已整改 by itself. A unit
+proposal (问题较多、长期打不开局面) is unique per (unit, calendar month in the county's zone), and none is made
+while an earlier one for the unit is still 待决定: the overdue set changes daily, a monthly cadence keeps
+the same situation from being proposed over and over. All are enforced by unique constraints and inserted
+with ON CONFLICT DO NOTHING, so concurrent scans on PostgreSQL cannot propose twice either.
 
 组织处理 is never proposed: record_org_handling() is its only writer and only the org department's form
 calls it.

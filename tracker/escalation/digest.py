@@ -114,7 +114,10 @@ def _org_digests(session, now: datetime, today: date, week: str) -> int:
                                 for f in ("open", "overdue", "level1", "level2", "level3", "unacknowledged")))
     context = {
         "subject": f"整改督办周报（{cn_date(today)}）：在办{totals.open}项，逾期{totals.overdue}项",
-        "today": cn_date(today), "week": week_text(today), "lines": lines, "totals": totals,
+        # The worst units first (unit_summary's order), at most DIGEST_MAX_ITEMS of them: a province has
+        # thousands, and the mail must stay small (the 工作台 has them all).
+        "today": cn_date(today), "week": week_text(today), "lines": lines[:settings().digest_max_items],
+        "more_units": max(0, len(lines) - settings().digest_max_items), "totals": totals,
         "pending": _pending_proposals(session),
         "link": _link("org.dashboard"), "proposals_link": _link("proposals.proposals"),
         # Notices no channel delivered in the past week, and people still waiting for a call (issue 9).

@@ -210,3 +210,33 @@ def build_workbook(sheets: list[tuple[Review, list[LedgerRow]]], *, org_name: st
 def download_name(reviews: list[Review]) -> str:
     label = reviews[0].title if len(reviews) == 1 else f"{len(reviews)}次述职评议"
     return f"整改台账-{_BAD_SHEET_CHARS.sub('', label)}.xlsx"
+
+
+def rows_for_tasks(session, tasks: list[Task], *, tz: str | None = None) -> list[LedgerRow]:
+    """The ledger's rows for any list of tasks (the filtered task list's export), in the list's order."""
+    ids = [t.id for t in tasks]
+    progress: dict[int, str] = {}
+    for task_id, body in session.execute(
+            select(ProgressUpdate.task_id, ProgressUpdate.body)
+            .where(ProgressUpdate.task_id.in_(ids),
+                   ProgressUpdate.kind.in_((UpdateKind.PROGRESS, UpdateKind.CLOSURE_REQUEST)))
+            .order_by(ProgressUpdate.created_at, ProgressUpdate.id)):
+        progress[task_id] = body  # the latest wins
+    files: dict[int, list[str]] = {}
+    for task_id, name in session.execute(select(Evidence.task_id, Evidence.original_name)
+                                         .where(Evidence.task_id.in_(ids)).order_by(Evidence.id)):
+        files.setdefault(task_id, []).append(name)
+    rows = []
+    for number, task in enumerate(tasks, start=1):
+        owner = task.owner.name if task.owner else ""
+        if task.responsible_person:
+            owner = f"{owner}；具体责任人：{task.responsible_person}" if owner else task.responsible_person
+        rows.append(LedgerRow(
+            number=number, unit=OVERALL_UNIT_LABEL if task.is_overall or task.unit is None else task.unit.name,
+            owner=owner, problem=task.problem_text, measures=task.measures or "", task_type=task.task_type,
+            deadline=TaskType.ONGOING.value if task.deadline is None else cn_date(task.deadline),
+            progress=progress.get(task.id, ""), status=task.status, closed_on=cn_date(task.closed_at, tz),
+            level=EscalationLevel.LABELS.get(task.escalation_level, str(task.escalation_level)),
+            evidence="\n".join(files.get(task.id, ())), assessment=task.assessment or "",
+            remark=_remark(task, bool(files.get(task.id)))))
+    return rows

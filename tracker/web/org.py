@@ -1,7 +1,10 @@
 """县委组织部: the dashboard, the task list and page with its actions, the 责任单位 page; 纪委's list."""
 from datetime import date
 
-from flask import Blueprint, abort, render_template, request, url_for
+import io
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,7 +23,8 @@ from tracker.models import (
     User,
 )
 from tracker.models.types import utcnow
-from tracker.services import dashboard, tasks, units, workflow
+from tracker.services import batch, dashboard, ledger, tasks, units, workflow
+from tracker.services.errors import DomainError
 from tracker.services.access import visible_tasks
 from tracker.services.next_step import verification_panel
 from tracker.services.timeline import comment_problems, task_timeline
@@ -28,6 +32,7 @@ from tracker.web import charts
 from tracker.web.guards import roles_required, task_for_view
 from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, paginate_rows, task_light
 from tracker.settings import settings
+from tracker.timeutil import cn_date
 from tracker.web.org_forms import (
     LEVEL_CHOICES,
     OVERALL_UNIT,
@@ -85,7 +90,7 @@ def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
         template, page=page, filters=filters, args=filter_args(request.args), endpoint=endpoint,
         reviews=_reviews(), units=dashboard.active_units(db.session), statuses=list(TaskStatus),
         types=list(TaskType), level_choices=LEVEL_CHOICES, overall_unit=OVERALL_UNIT,
-        discipline_view=discipline_view,
+        discipline_view=discipline_view, today=county_today(),
     )
 
 
@@ -93,6 +98,60 @@ def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
 @roles_required(ORG)
 def tasks_view():
     return _list_page("org/tasks.html", visible_tasks(current_user), endpoint="org.tasks", discipline_view=False)
+
+
+def _filtered_query():
+    filters = task_filters(request.args)
+    return dashboard.in_ledger_order(dashboard.filtered_tasks(visible_tasks(current_user), filters,
+                                                              today=county_today(), due_soon_days=due_soon_days()))
+
+
+@bp.get("/tasks/export")
+@roles_required(ORG)
+def export_tasks():
+    """The filtered list as the 整改台账's .xlsx (all pages, not only the one on screen)."""
+    today = county_today()
+    rows = ledger.rows_for_tasks(db.session, batch.tasks_for_export(db.session, _filtered_query()), tz=_tz())
+    sheet = SimpleNamespace(title=f"{today.year}年度整改任务筛选结果", held_on=today)
+    org = settings().org_dept_name
+    data = ledger.build_workbook([(sheet, rows)], org_name=org, filled_by=org, filled_on=cn_date(today))
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"整改任务-{today.isoformat()}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+
+
+def _batch(change, success: str):
+    back = url_for("org.tasks", **filter_args(request.form))
+    try:
+        chosen = batch.selected_tasks(db.session, visible_tasks(current_user), request.form.getlist("task_id"))
+    except DomainError as error:
+        flash(str(error), "error")
+        return redirect(back)
+
+    def failed(message: str):
+        flash(message, "error")
+        return redirect(back)
+
+    return commit_or(lambda: change(chosen), failed=failed, success=success(len(chosen)), then=back)
+
+
+@bp.post("/tasks/batch/deadline")
+@roles_required(ORG)
+def batch_deadline():
+    deadline, error = date_field(request.form, "deadline", label="整改时限")
+    reason, reason_error = text_field(request.form, "reason", label="调整理由", required=False)
+    if error or reason_error:
+        flash(error or reason_error, "error")
+        return redirect(url_for("org.tasks", **filter_args(request.form)))
+    return _batch(lambda chosen: batch.set_deadlines(db.session, chosen, deadline, actor=current_user, now=utcnow(),
+                                                     reason=reason or "批量设置整改时限"),
+                  lambda n: f"已为{n}项任务设置整改时限{cn_date(deadline)}")
+
+
+@bp.post("/tasks/batch/urge")
+@roles_required(ORG)
+def batch_urge():
+    return _batch(lambda chosen: batch.urge_now(db.session, chosen, actor=current_user, now=utcnow()),
+                  lambda n: f"已向{n}项任务的责任人发出催办（见邮件发件箱）")
 
 
 @bp.get("/escalated")

@@ -141,6 +141,12 @@ def test_bad_workbooks_are_refused_beside_the_field(org_client, db, app, data, m
     assert table_counts(db) == before and pending_files(app) == []
 
 
+def test_old_xls_is_refused_with_what_to_do(org_client, db, app):
+    response = upload(org_client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old xls", "清单.xls")
+    assert response.status_code == 400 and "另存为” .xlsx" in response.get_data(as_text=True)
+    assert pending_files(app) == []
+
+
 def test_another_users_pending_workbook_answers_404(org_client, app, db):
     token = token_of(upload(org_client, problem_list(), "清单.xlsx"))
     quick_user(db.session, Role.ORG_DEPT, username="zzb2", name="另一位")

@@ -5,6 +5,7 @@ a zip of XML and a small file can inflate to gigabytes.
 """
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -157,8 +158,11 @@ def _open(data: bytes):
 
     check_archive(data)
     try:
-        # Not read-only: merged cells (a unit spanning rows) are only known to a fully loaded sheet.
-        return load_workbook(io.BytesIO(data), data_only=True)
+        # Not read-only: merged cells (a unit spanning rows) are only known to a fully loaded sheet. Files from
+        # WPS and others draw warnings about extensions openpyxl drops; they do not change the cell values.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(io.BytesIO(data), data_only=True)
     except Exception as error:  # openpyxl raises many kinds on a damaged file
         raise WorkbookError(f"无法读取该 Excel 文件：{type(error).__name__}") from error
 

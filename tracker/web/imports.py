@@ -89,6 +89,8 @@ def upload_submit():
         return _upload_page(f"文件过大：上传的文件不能超过 {limit // 1024} KB", 400)
     if not data:
         return _upload_page("文件是空的，请重新选择", 400)
+    if file.filename.lower().endswith(".xls"):
+        return _upload_page("这是旧版 Excel（.xls）文件：请在 Excel 或 WPS 中“另存为” .xlsx 后再上传", 400)
     if file.filename.lower().endswith(WORKBOOK_SUFFIX):
         return _upload_workbook(file.filename, data)
     return _upload_transcript(file.filename, data)

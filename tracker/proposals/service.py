@@ -13,7 +13,7 @@ calls it.
 """
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tracker.escalation.calendar import WorkCalendar
 from tracker.models import EscalationLevel, Role, Task, Unit, User
@@ -25,7 +25,7 @@ from tracker.models.proposals import (
     ProposalTask,
 )
 from tracker.proposals import per_person
-from tracker.proposals.dossier import days_overdue
+from tracker.proposals.overdue import days_overdue
 from tracker.services import audit
 from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date
@@ -114,11 +114,15 @@ def propose_for_unit(session, unit: Unit, tasks, now: datetime,
     if proposal is None:
         return None
     calendar = calendar or WorkCalendar.load(session)
-    for task in sorted(tasks, key=lambda t: (t.deadline or today, t.id)):
-        session.add(ProposalTask(proposal=proposal, task_id=task.id, deadline=task.deadline,
-                                 days_overdue=days_overdue(task, today, calendar),
-                                 level=task.escalation_level, added_at=now))
-    _after_create(session, proposal, now, drafts=drafts)
+    lines = [per_person.Line(t.id, t.problem_text, t.deadline, days_overdue(t, today, calendar), None)
+             for t in sorted(tasks, key=lambda t: (t.deadline or today, t.id))]
+    levels = {t.id: t.escalation_level for t in tasks}
+    # One executemany for the links (the ORM would insert them one by one on SQLite).
+    session.execute(insert(ProposalTask), [
+        {"proposal_id": proposal.id, "task_id": line.task_id, "deadline": line.deadline,
+         "days_overdue": line.days_overdue, "level": levels[line.task_id], "added_at": now} for line in lines])
+    session.expire(proposal, ["tasks"])
+    _after_create(session, proposal, now, drafts=drafts, lines=lines)
     return proposal
 
 
@@ -139,14 +143,16 @@ def _insert_once(session, *, now: datetime, **values) -> Proposal | None:
     return session.get(Proposal, new_id) if new_id is not None else None
 
 
-def _after_create(session, proposal: Proposal, now: datetime, drafts: list | None = None) -> None:
+def _after_create(session, proposal: Proposal, now: datetime, drafts: list | None = None,
+                  lines: list | None = None) -> None:
     """Audits the new proposal and mails it; with `drafts` the mail is handed to the caller (the scan
     enqueues a page's mails together) instead of being enqueued here."""
     session.flush()
     audit.record(session, actor=None, now=now, action="propose", entity=proposal, field="status",
                  after=proposal.status, note=proposal.reason)
-    lines = [per_person.Line(link.task_id, link.task.problem_text, link.deadline, link.days_overdue, None)
-             for link in proposal.tasks]
+    if lines is None:
+        lines = [per_person.Line(link.task_id, link.task.problem_text, link.deadline, link.days_overdue, None)
+                 for link in proposal.tasks]
     draft = per_person.proposal_draft(proposal, lines, local_date(now, _tz()), _org_and_discipline(session),
                                       key=f"proposal:{proposal.id}")
     if proposal.subject == ProposalSubject.UNIT:

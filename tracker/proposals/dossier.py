@@ -13,9 +13,8 @@ from sqlalchemy.orm import joinedload
 from tracker.escalation.calendar import WorkCalendar
 from tracker.models import ProgressUpdate, Role, Task, UpdateKind, User
 from tracker.models.proposals import Proposal, ProposalTask
+from tracker.proposals.overdue import days_overdue
 from tracker.services.timeline import TimelineEntry, task_timeline
-from tracker.settings import settings
-from tracker.timeutil import local_date
 
 MAX_EVENTS_PER_TASK = 200
 
@@ -57,20 +56,6 @@ class Dossier:
 
     def days_overdue_on(self, today: date) -> dict[int, int]:
         return {entry.task.id: days_overdue(entry.task, today, self.calendar) for entry in self.tasks}
-
-
-def days_overdue(task: Task, today: date, calendar: WorkCalendar) -> int:
-    """Working days past the 整改时限 as of `today` (or as of closure for a closed task); 0 if not late.
-
-    Counted like the escalation rules count (督办 after 5 working days, 约谈 after 10, 通报 after 20), so a
-    proposal never reads "逾期8个工作日" next to a rule that says 10: the holiday table, then
-    chinese_calendar, then weekends (WorkCalendar.workdays_between, deadline excluded, `today` included).
-    """
-    if task.deadline is None:
-        return 0
-    tz = settings().timezone
-    until = local_date(task.closed_at, tz) if task.closed_at is not None else today
-    return calendar.workdays_between(task.deadline, until)
 
 
 def _outbox_model():

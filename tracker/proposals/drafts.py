@@ -16,7 +16,7 @@ from sqlalchemy.orm import object_session
 from tracker.escalation.calendar import WorkCalendar
 from tracker.models import UnitKind
 from tracker.models.proposals import Proposal, ProposalStatus, ProposalSubject
-from tracker.proposals.dossier import days_overdue
+from tracker.proposals.overdue import days_overdue
 from tracker.timeutil import cn_date
 
 BODY_FONT = "仿宋_GB2312"

@@ -54,13 +54,18 @@ def _fill(folder: Path, leave: int) -> None:
     raise AssertionError("the tiny disk never filled up")
 
 
-def _post_progress(app, world, data: bytes):
+def _progress_poster(app, world):
+    """Logs in first (a login writes to user_account), then returns a function posting one 整改进展."""
     client = client_as(app, world, "sec_a")
     url = f"/tasks/{world.task_a.id}"
     token = csrf_token(client, url)
-    return client.post(f"{url}/updates", content_type="multipart/form-data",
-                       data={"csrf_token": token, "body": "已完成整改并上传照片",
-                             "files": [(io.BytesIO(data), "现场照片.png")]})
+
+    def post(data: bytes):
+        return client.post(f"{url}/updates", content_type="multipart/form-data",
+                           data={"csrf_token": token, "body": "已完成整改并上传照片",
+                                 "files": [(io.BytesIO(data), "现场照片.png")]})
+
+    return post
 
 
 def _assert_refused_cleanly(app, response, before, words: str):
@@ -76,22 +81,25 @@ def _assert_refused_cleanly(app, response, before, words: str):
 def test_full_upload_folder_answers_chinese_page_and_leaves_nothing(app, db, world, tiny_disk):
     _fill(tiny_disk, leave=8 * 1024)
     big_png = tiny_png() + b"\0" * (40 * 1024)  # starts as a PNG; larger than what is free: a partial write
+    post = _progress_poster(app, world)
     before = snapshot.take(app)
-    response = _post_progress(app, world, big_png)
+    response = post(big_png)
     _assert_refused_cleanly(app, response, before, "空间不足")
 
 
 def test_read_only_upload_folder_answers_chinese_page_and_leaves_nothing(app, db, world, tiny_disk):
+    post = _progress_poster(app, world)
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
     before = snapshot.take(app)
-    response = _post_progress(app, world, tiny_png())
+    response = post(tiny_png())
     _assert_refused_cleanly(app, response, before, "不可写")
 
 
 def test_the_same_upload_is_stored_when_the_disk_has_room(app, db, world, tiny_disk):
     """The control: the refusal above comes from the disk, not from the request."""
+    post = _progress_poster(app, world)
     before = snapshot.take(app)
-    response = _post_progress(app, world, tiny_png())
+    response = post(tiny_png())
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     changes = snapshot.take(app).changes_since(before)
     assert any(c.startswith("file added: ") and c.endswith(".png") for c in changes), changes

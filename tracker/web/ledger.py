@@ -12,6 +12,7 @@ from tracker.extensions import db
 from tracker.models import Review, Role, Task, TaskStatus
 from tracker.services import ledger
 from tracker.web.guards import roles_required
+from tracker.web.hardening import parse_int
 from tracker.settings import settings
 from tracker.timeutil import cn_date
 from tracker.web.main import county_today
@@ -41,9 +42,10 @@ def _reviews_query(unit_id: int | None):
 def _chosen_reviews(unit_id: int | None) -> list[Review]:
     ids = []
     for raw in request.args.getlist("review")[:MAX_REVIEWS]:
-        if not raw.isdigit():
+        review_id = parse_int(raw, minimum=0)
+        if review_id is None:
             abort(404)
-        ids.append(int(raw))
+        ids.append(review_id)
     if not ids:
         abort(404)
     found = {r.id: r for r in db.session.scalars(_reviews_query(unit_id).where(Review.id.in_(ids)))}

@@ -17,6 +17,7 @@ from tracker.services.access import can_view_task
 from tracker.services.errors import DomainError
 from tracker.timeutil import local_date
 from tracker.web.guards import roles_required
+from tracker.web.hardening import parse_int
 from tracker.settings import settings
 
 bp = Blueprint("notices", __name__, url_prefix="/notify")
@@ -29,8 +30,7 @@ OUTBOX_TABS = {"pending": ("待发送", (OutboxStatus.PENDING, OutboxStatus.SEND
 
 
 def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return max(1, int(value)) if value.isdigit() else 1
+    return parse_int(request.args.get("page"), 1, minimum=1)
 
 
 def _today() -> date:

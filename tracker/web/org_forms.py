@@ -6,6 +6,7 @@ from datetime import date
 
 from tracker.models import EscalationLevel, TaskStatus, TaskType
 from tracker.services.dashboard import UNIT_SORTS, TaskFilters
+from tracker.web.hardening import parse_int
 from tracker.services.lights import KEYS
 
 OVERALL_UNIT = "overall"
@@ -15,10 +16,7 @@ LEVEL_CHOICES = [("", "全部"), ("any", "督办及以上")] + [
 
 
 def int_arg(value, default: int | None = None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        return default
+    return parse_int(value, default)  # beyond an id column's range: not given (never an overflow in the database)
 
 
 def date_field(form, name: str, *, label: str = "日期", required: bool = True) -> tuple[date | None, str | None]:

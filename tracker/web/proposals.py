@@ -38,6 +38,7 @@ from tracker.services.errors import DomainError
 from tracker.settings import settings
 from tracker.timeutil import local_date
 from tracker.web.guards import roles_required
+from tracker.web.hardening import parse_int
 from tracker.web.proposal_forms import (
     DismissForm,
     ExplanationRequestForm,
@@ -63,7 +64,7 @@ def _org_name() -> str:
 
 
 def _int_arg(value, default: int | None = 1) -> int | None:
-    return int(value) if value and str(value).isdigit() and int(value) > 0 else default
+    return parse_int(value, default, minimum=1)
 
 
 def _visible_proposal(proposal_id: int) -> Proposal:

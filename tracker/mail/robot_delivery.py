@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import update
 
 from tracker.mail import robot
-from tracker.mail.delivery import Clock, DeliveryResult, _always, _failed, claim, renew
+from tracker.mail.claims import Clock, DeliveryResult, _always, _failed, claim, renew
 from tracker.models import Unit
 from tracker.models.notify import Channel, OutboxMessage, OutboxStatus
 from tracker.settings import settings

@@ -79,3 +79,12 @@ def test_parse_int_reads_only_what_fits_a_column():
     assert parse_int(str(-(2**31))) == -(2**31) and parse_int(str(-(2**31) - 1), 0) == 0
     assert parse_int("1" * 5000, 1) == 1 and parse_int("1e3") is None and parse_int("") is None
     assert parse_int(None, 5) == 5 and parse_int("0", 1, minimum=1) == 1
+
+
+def test_coerce_int_refuses_what_does_not_fit():
+    from tracker.web.hardening import coerce_int
+
+    assert coerce_int("12") == 12
+    for value in (str(2**31), str(2**63), "abc", ""):
+        with pytest.raises(ValueError):
+            coerce_int(value)

@@ -14,7 +14,8 @@ converter):
 - as a last net, a value the database refuses for its type (a text longer than its column, a number beyond
   its range) rolls back and answers 400 in Chinese, logged so that the form gets its own check.
 
-parse_int is the one reader of integers from query strings and forms: out of range is "not given".
+parse_int is the one reader of integers from query strings and forms: out of range is "not given";
+coerce_int is its form for WTForms choice fields (coerce=coerce_int).
 """
 import logging
 import re
@@ -54,6 +55,15 @@ def parse_int(value, default=None, *, minimum: int = -INT32_MAX - 1, maximum: in
         return default
     number = int(text)
     return number if minimum <= number <= maximum else default
+
+
+def coerce_int(value) -> int:
+    """`coerce=` for WTForms choice fields of ids: a value beyond the column fails the field's validation
+    (ValueError) instead of overflowing in the query."""
+    number = parse_int(value)
+    if number is None:
+        raise ValueError("不是有效的编号")
+    return number
 
 
 def register_hardening(app: Flask) -> None:

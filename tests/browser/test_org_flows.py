@@ -21,7 +21,7 @@ def test_verify_changes_the_closure_rate(page, live_server, db):
     assert page.text_content("#task-status").startswith("已销号")
     page.goto(f"{live_server.url}/org/?review={world.review.id}")
     assert page.text_content("#stat-rate") == "40.0%"
-    assert page.text_content("#stat-closed") == "2"
+    assert page.text_content("#light-closed b") == "2"
 
 
 def test_import_upload_preview_edit_confirm(page, live_server, db, tmp_path):
@@ -63,7 +63,7 @@ def test_ledger_download_opens_in_openpyxl(page, live_server, db, tmp_path):
     download.save_as(target)
     book = openpyxl.load_workbook(target)
     assert len(book.sheetnames) == 1
-    rows = list(book.active.iter_rows(values_only=True))
+    rows = list(book.active.iter_rows(min_row=3, values_only=True))  # after the title and 填报 rows
     assert rows[0][:4] == ("序号", "责任单位", "责任人", "问题描述")
     assert len(rows) == 1 + 5
 

@@ -30,6 +30,7 @@ ALLOWED_GET = {
     "ledger_index": {"org_dept", "secretary_own", "secretary_other"},
     "ledger_download": {"org_dept", "secretary_own"},
     "ledger_print": {"org_dept", "secretary_own"},
+    "export_tasks": {"org_dept"},
 }
 
 
@@ -48,6 +49,7 @@ def get_url(name, w):
         # review_a_only holds only unit A's tasks: the other unit's secretary may not download it
         "ledger_download": f"/ledger/download?review={w.review_a_only.id}",
         "ledger_print": f"/ledger/print?review={w.review_a_only.id}",
+        "export_tasks": "/org/tasks/export?overdue=1",
     }[name]
 
 
@@ -77,13 +79,17 @@ def post_case(name, w):
         "merge": (f"/org/units/{w.unit_b.id}/merge", {"target_id": str(w.unit_a.id)}),
         "import": ("/imports/", {}),
         "preview": ("/imports/" + "A" * 32, {"op": "save"}),
+        "batch_deadline": ("/org/tasks/batch/deadline", {"task_id": str(w.overdue.id),
+                                                          "deadline": (today() + timedelta(days=41)).isoformat()}),
+        "batch_urge": ("/org/tasks/batch/urge", {"task_id": str(w.overdue.id)}),
     }[name]
 
 
 POST_ALLOWED = {"deadline": {"org_dept"}, "verify": {"org_dept"}, "return": {"org_dept"}, "reopen": {"org_dept"},
                 "owner": {"org_dept"},
                 "rename": {"org_dept", "admin"}, "merge": {"org_dept", "admin"}, "import": {"org_dept"},
-                "preview": set()}  # an unknown token is 404 for everyone
+                "preview": set(),  # an unknown token is 404 for everyone
+                "batch_deadline": {"org_dept"}, "batch_urge": {"org_dept"}}
 
 
 def _audit_count(db):

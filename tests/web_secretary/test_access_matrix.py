@@ -58,6 +58,10 @@ ROUTES = {
     "closure": ("secretary.request_closure", "POST", lambda w: f"/tasks/{w.task_a.id}/closure",
                 lambda w: {"summary": "已完成"},
                 dict(sec_a=302, sec_b=404, org=302, disc=404, admin=404, anon=302)),
+    # Nobody asked for a 情况说明 on this task: the secretary is told so (400); the rest do not see the route.
+    "explanation": ("secretary.submit_explanation", "POST", lambda w: f"/tasks/{w.task_a.id}/explanation",
+                    lambda w: {"explanation": "情况说明"},
+                    dict(sec_a=400, sec_b=404, org=404, disc=404, admin=404, anon=302)),
     "evidence": ("secretary.evidence", "GET", lambda w: f"/evidence/{w.evidence['a'].id}", None,
                  dict(sec_a=200, sec_b=404, org=200, disc=404, admin=404, anon=302)),
     "users": ("admin.users", "GET", lambda w: "/admin/users", None,

@@ -9,7 +9,7 @@ from sqlalchemy import case, func
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
-from tracker.models import Evidence, Role, Task, TaskStatus, TaskType
+from tracker.models import EscalationLevel, Evidence, Role, Task, TaskStatus, TaskType
 from tracker.models.types import utcnow
 from tracker.proposals import owner as proposal_owner
 from tracker.proposals.visibility import owner_level_label
@@ -35,7 +35,8 @@ def tasks():
     # Most urgent first: open before awaiting verification before closed; escalated, then nearest deadline.
     query = base.options(selectinload(Task.review)).order_by(
         case((Task.status == TaskStatus.CLOSED, 2), (Task.status == TaskStatus.AWAITING_VERIFICATION, 1), else_=0),
-        Task.escalation_level.desc(),
+        # Escalated at all, not how far: ranking 约谈/通报 above 督办 would tell the secretary of a proposal.
+        case((Task.escalation_level >= EscalationLevel.SUPERVISION, 1), else_=0).desc(),
         Task.deadline.is_(None),
         Task.deadline,
         Task.id,

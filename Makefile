@@ -66,7 +66,7 @@ DEMO_ROBOT_PORT ?= 8026
 run: $(VENV)/.demo-deps
 	$(BIN)/tracker db upgrade
 	$(BIN)/tracker seed-demo
-	@mkdir -p instance && printf 'MAIL_SERVER=%s\nMAIL_PORT=%s\n' "$${MAIL_SERVER:-127.0.0.1}" "$${MAIL_PORT:-$(DEMO_MAIL_PORT)}" > instance/demo-mail.env
+	@dir=$${TRACKER_INSTANCE_DIR:-instance}; mkdir -p $$dir && printf 'MAIL_SERVER=%s\nMAIL_PORT=%s\n' "$${MAIL_SERVER:-127.0.0.1}" "$${MAIL_PORT:-$(DEMO_MAIL_PORT)}" > $$dir/demo-mail.env
 	@echo "整改督办台账: http://$(HOST):$(PORT)/  （演示邮件打印在本终端，SMTP 127.0.0.1:$(DEMO_MAIL_PORT)；演示时钟：$(BIN)/tracker clock set 2026-12-16T09:30）"
 	@export MAIL_SERVER=$${MAIL_SERVER:-127.0.0.1} MAIL_PORT=$${MAIL_PORT:-$(DEMO_MAIL_PORT)}; \
 	$(BIN)/python -m tracker.ops.mailsink --port $(DEMO_MAIL_PORT) & sink=$$!; \

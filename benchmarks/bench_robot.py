@@ -45,6 +45,7 @@ def run(messages: int = MESSAGES, database_url: str | None = None) -> dict:
                 with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=20) as r:
                     r.read()
 
+        db.session.expunge_all()  # the delivery job starts from a fresh session, as it does in the scheduler
         floor_seconds, _ = timed(floor)
         floor_posts = len(receiver.posts)
 

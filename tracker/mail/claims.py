@@ -90,7 +90,8 @@ def _failed(session, row, error: str, *, permanent: bool, now, max_attempts, bas
         OutboxMessage.id == row.id, OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING,
     ).values(**values).execution_options(synchronize_session=False)).rowcount
     session.commit()
-    session.expire(row)
+    if isinstance(row, OutboxMessage) and row in session:
+        session.expire(row)
     if not done:
         result.lost += 1
         return

@@ -7,6 +7,7 @@ a 500, a timeout) is recorded on its row alone and retried with backoff; the bat
 """
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
@@ -18,6 +19,16 @@ from tracker.models.notify import Channel, OutboxMessage, OutboxStatus
 from tracker.settings import settings
 
 log = logging.getLogger("tracker.delivery.robot")
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """What claims._failed reads of a row (id, key, attempts, channel), without holding the ORM object."""
+
+    id: int
+    key: str
+    attempts: int
+    channel: str
 
 
 def deliver_robots(session, *, now: datetime, worker: str = "tick", still_leading=_always) -> DeliveryResult:
@@ -32,8 +43,13 @@ def deliver_robots(session, *, now: datetime, worker: str = "tick", still_leadin
                "result": result, "token": token}
     # Read once per batch: every commit below expires the session, and reloading each row and its unit
     # after each post would double the queries per post.
-    posts = [(row, row.id, row.key, row.subject, row.body_text, row.unit_id) for row in rows]
+    # Plain copies, and the rows leave the session: every commit below would otherwise expire all of them
+    # (quadratic in the batch size).
+    posts = [(_Claimed(row.id, row.key, row.attempts or 0, row.channel), row.id, row.key, row.subject,
+              row.body_text, row.unit_id) for row in rows]
     targets = {unit_id: robot.unit_robot(session.get(Unit, unit_id)) for unit_id in {p[5] for p in posts} if unit_id}
+    for row in rows:
+        session.expunge(row)
     for index, (row, row_id, key, title, text, unit_id) in enumerate(posts):
         if not still_leading():
             log.error("调度器已失去领导权，停止发送本批其余%d条机器人消息", len(rows) - index)

@@ -1,4 +1,5 @@
 """我的整改任务 and the task page: own unit only, urgency order, lights, 点评 context, timeline, escaping."""
+import pytest
 import re
 from datetime import timedelta
 
@@ -129,10 +130,14 @@ def test_navigation_lists_the_links_of_the_role(app, world):
     assert ">用户<" in org and "用户管理</a>" not in org
 
 
-def test_nav_link_renders_nothing_for_a_missing_endpoint(app):
+def test_nav_link_marks_the_current_page_and_fails_loudly_on_a_missing_one(app):
+    """Every page exists in every build: a link to a page that does not is a mistake to see, not hide."""
+    from werkzeug.routing import BuildError
+
     from tracker.web.main import nav_link
 
     with app.test_request_context("/my/tasks"):
-        assert str(nav_link("nowhere.page", "不存在")) == ""
+        with pytest.raises(BuildError):
+            nav_link("nowhere.page", "不存在")
         link = str(nav_link("secretary.tasks", "我的<整改>任务"))
         assert link == '<a href="/my/tasks" aria-current="page">我的&lt;整改&gt;任务</a>'

@@ -20,9 +20,9 @@ from .patterns import (
     WEAK_EXPECTATION_RE,
     Enumerator,
     enumerator_at,
-    is_boundary,
     sentence_end,
 )
+from .lists import _TRAILING_SEPARATORS, _expectation_start, _item_text, flatten, read_enumerated
 from .turns import cue_markers, generic_turn, infer_list
 
 _CONNECTOR = r"(?P<conn>(?:但是?|不过|然而|只是|同时|当然)[，,]?(?:[^。；;！!？?\n]{0,20}?)?)"
@@ -54,7 +54,6 @@ _FILLER_RE = re.compile(r"(?:[\s：:，,。；;.]|主要(?:是|有|表现在|体
                         r"|(?:以下|如下)?(?:[0-9０-９一二两三四五六七八九十几]+(?:个|点|条))?方面(?:的)?(?:问题|不足)?"
                         r"|[0-9０-９一二两三四五六七八九十几]+(?:个|点|条)(?:问题|不足)?)*")
 _EXAMPLE_RE = re.compile(r"^(?:再比如|比如|例如|譬如|再如|一个是|另一个是|还有就是)[，,：:]?")
-_TRAILING_SEPARATORS = "；;，,、 \t\u3000"
 
 
 @dataclass
@@ -74,11 +73,6 @@ class Marker:
     clause: str | None = None  # set for "但也存在……的问题"
     cue: str | None = None     # None: a known phrase; "turn" / "guess": found from cues, sure or not;
     #                            "clause": a contrast sentence
-
-
-def flatten(text: str) -> str:
-    """Rejoin the pieces of a part that paragraph breaks had split."""
-    return text.replace("\n", "").strip()
 
 
 def find_marker(text: str, require_list: bool = False) -> Marker | None:
@@ -234,37 +228,6 @@ def read_problems(text: str, marker: Marker) -> tuple[list[str], int]:
     return _read_unnumbered(text, start)
 
 
-def read_enumerated(text: str, first: Enumerator) -> tuple[list[str], int]:
-    """Items numbered 1, 2, 3 ... in one style; the last one ends with its first sentence."""
-    items, current = [], first
-    while True:
-        following = _next_enumerator(text, current)
-        if following is None:
-            body = current.end + len(text[current.end:]) - len(text[current.end:].lstrip())
-            end = min(sentence_end(text, body), _expectation_start(text, body))
-            items.append(_item_text(text[current.end:end]))
-            return items, end
-        items.append(_item_text(text[current.end:following.start]))
-        current = following
-
-
-def _next_enumerator(text: str, current: Enumerator) -> Enumerator | None:
-    """The next item's enumerator, unless the list has ended before it (expectations began)."""
-    for position in range(current.end, len(text)):
-        if not is_boundary(text, position):
-            continue
-        found = enumerator_at(text, position, current.style)
-        if found is None:
-            continue
-        if found.number != current.number + 1:
-            return None
-        between = text[current.end:found.start]
-        if _expectation_start(between, 0, after_semicolon=False) < len(between):
-            return None
-        return found
-    return None
-
-
 def _read_unnumbered(text: str, start: int) -> tuple[list[str], int]:
     """Paragraphs (when the problems are one paragraph each), else sentences or pieces separated by ；,
     up to where the expectations begin."""
@@ -285,33 +248,8 @@ def _read_unnumbered(text: str, start: int) -> tuple[list[str], int]:
     return items, end
 
 
-def _expectation_start(text: str, start: int, strong=STRONG_EXPECTATION_RE, weak=None,
-                       after_semicolon: bool = True) -> int:
-    """Index where a later sentence opens with an expectation word; len(text) if none.
-
-    Weak words ("要", "应" ...) only count after a full stop: "A；要素保障不足" is still a problem.
-    """
-    for position in range(start + 1, len(text)):
-        breaker = text[position - 1]
-        if breaker not in "。！!？?；;\n":
-            continue
-        full_stop = breaker not in "；;"
-        if not full_stop and not after_semicolon:
-            continue
-        probe = position
-        while probe < len(text) and text[probe] in " \t\u3000\n" + CLOSERS:
-            probe += 1
-        if strong.match(text, probe) or (weak is not None and full_stop and weak.match(text, probe)):
-            return probe
-    return len(text)
-
-
 def _kept_stop(text: str, end: int) -> str:
     return text[end] if end < len(text) and text[end] in "。！!？?" else ""
-
-
-def _item_text(raw: str) -> str:
-    return flatten(raw).rstrip(_TRAILING_SEPARATORS)
 
 
 def _expectations(comment: str, start: int) -> str:

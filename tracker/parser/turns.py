@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .cues import CONTRAST_RE, NEGATIVE_RE, SHORTFALL_RE, names_not_problems, negative
+from .lists import read_enumerated
 from .patterns import STRONG_EXPECTATION_RE, enumerator_at, is_boundary
 
 _SENTENCE_BREAK = "。！!？?；;\n"
@@ -138,7 +139,6 @@ def infer_list(text: str):
         if is_boundary(text, position):
             found = enumerator_at(text, position)
             if found is not None and found.number == 1:
-                from .problems import read_enumerated  # here to avoid an import cycle
                 items, end = read_enumerated(text, found)
                 if len(items) >= 2 and sum(1 for item in items if negative(item)) * 2 > len(items) \
                         and not names_not_problems(text[max(0, position - 12):position]):

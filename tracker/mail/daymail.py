@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tracker.mail.rows import insert_outbox_rows
 from tracker.models.notify import DigestMember, MailDay, OutboxMessage, OutboxStatus
 from tracker.timeutil import cn_date, local_date
 from tracker.settings import settings
@@ -222,8 +223,6 @@ def _digests_for(session, addresses: list[str], days: dict, today: date, now: da
 
 
 def _new_digests(session, addresses: list[str], day: date, now: datetime) -> dict[str, OutboxMessage]:
-    from tracker.mail.outbox import insert_outbox_rows
-
     send_at = now if day <= local_date(now, settings().timezone) else _morning(day)
     values = [dict(key=digest_key(a, day), kind=DIGEST_KIND, to_addresses=[a], cc_addresses=[], subject="",
                    body_text="", body_html="", status=OutboxStatus.PENDING, attempts=0, next_attempt_at=send_at,

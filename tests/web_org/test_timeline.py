@@ -33,7 +33,7 @@ def _at(hours: int) -> datetime:
 
 
 def _notice(db, task, n: int, subject: str = "整改时限提醒", status: str = "sent"):
-    db.session.add(OutboxMessage(key=f"t{task.id}-{n}", kind="remind", task_id=task.id,
+    db.session.add(OutboxMessage(key=f"t{task.id}-{n}", kind="task_remind", task_id=task.id,
                                  to_addresses=["sec-a@example.test"], cc_addresses=[], subject=subject,
                                  body_text="x", body_html="x", status=status, next_attempt_at=_at(n),
                                  created_at=_at(n), sent_at=_at(n) if status == "sent" else None))

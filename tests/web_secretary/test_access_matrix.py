@@ -89,6 +89,9 @@ ROUTES = {
                lambda w: {}, dict(sec_a=404, sec_b=404, org=302, disc=404, admin=302, anon=302)),
     "reset_link": ("admin.send_reset_link", "POST", lambda w: f"/admin/users/{w.sec_b.id}/reset-link",
                    lambda w: {}, dict(sec_a=404, sec_b=404, org=404, disc=404, admin=302, anon=302)),
+    "bulk_users": ("admin.bulk_users", "POST", lambda w: "/admin/users/bulk",
+                   lambda w: {"action": "invite", "user_ids": [str(w.sec_b.id)]},
+                   dict(sec_a=404, sec_b=404, org=302, disc=404, admin=302, anon=302)),
     "logout": ("auth.logout", "POST", lambda w: "/logout", lambda w: {},
                dict(sec_a=302, sec_b=302, org=302, disc=302, admin=302, anon=302)),
 }

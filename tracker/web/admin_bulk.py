@@ -13,6 +13,7 @@ from tracker.extensions import db
 from tracker.models import Role, User
 from tracker.models.accounts import AccountToken
 from tracker.models.types import utcnow
+from tracker.web.hardening import coerce_int
 from tracker.services import accounts
 from tracker.services.errors import DomainError
 
@@ -21,7 +22,7 @@ MAX_SELECTED = 500
 
 
 class BulkUsersForm(FlaskForm):
-    user_ids = SelectMultipleField("选择", coerce=int, validate_choice=False)
+    user_ids = SelectMultipleField("选择", coerce=coerce_int, validate_choice=False)
     # A plain field checked against ACTIONS: the page renders its own <select>.
     action = StringField("批量操作", validators=[InputRequired("请选择批量操作"), AnyOf(list(ACTIONS))])
 

@@ -34,3 +34,11 @@ def visible_tasks(user: User):
     if user.role == Role.DISCIPLINE:
         return query.where(Task.escalation_level >= EscalationLevel.SUPERVISION)
     return query.where(False)
+
+
+def unit_scope(user: User):
+    """The units an organization-department account may see, as a select() of Unit.id, or None for all.
+
+    A county install has one county and answers None; with counties as tenants a county 组织部 sees its
+    county's units, a city or province one its subtree."""
+    return None

@@ -8,6 +8,7 @@ from tracker.web.ledger import bp as ledger_bp
 from tracker.web.main import bp as main_bp
 from tracker.web.notices import bp as notices_bp
 from tracker.web.org import bp as org_bp
+from tracker.web import org_dashboard  # noqa: F401 - the 工作台 route on the org blueprint
 from tracker.web.proposals import bp as proposals_bp
 from tracker.web.reach import bp as reach_bp
 from tracker.web.roster import bp as roster_bp

@@ -28,9 +28,8 @@ from tracker.services.errors import DomainError
 from tracker.services.access import visible_tasks
 from tracker.services.next_step import verification_panel
 from tracker.services.timeline import comment_problems, task_timeline
-from tracker.web import charts
 from tracker.web.guards import roles_required, task_for_view
-from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, paginate_rows, task_light
+from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, task_light
 from tracker.settings import settings
 from tracker.timeutil import cn_date
 from tracker.web.org_forms import (
@@ -39,7 +38,6 @@ from tracker.web.org_forms import (
     date_field,
     filter_args,
     int_arg,
-    sort_arg,
     task_filters,
     text_field,
 )
@@ -53,32 +51,8 @@ def _tz() -> str:
     return settings().timezone
 
 
-def _reviews() -> list[Review]:
+def reviews() -> list[Review]:
     return list(db.session.scalars(select(Review).order_by(Review.held_on.desc(), Review.id.desc())))
-
-
-@bp.get("/", endpoint="dashboard")
-@roles_required(ORG)
-def dashboard_view():
-    review_id = int_arg(request.args.get("review"))
-    review = db.session.get(Review, review_id) if review_id else None
-    if review_id and review is None:
-        abort(404)
-    sort = sort_arg(request.args.get("sort"))
-    q = (request.args.get("q") or "").strip()[:100]
-    bucket = "month" if request.args.get("bucket") == "month" else "week"
-    today = county_today()
-    totals = dashboard.overview(db.session, review_id=review_id, today=today, due_soon_days=due_soon_days())
-    rows = paginate_rows(dashboard.unit_rows_query(review_id=review_id, today=today, sort=sort, q=q,
-                                                   due_soon_days=due_soon_days()),
-                         row=lambda r: dashboard.unit_row(r, today), per_page=20)
-    series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=_tz(), until=today)
-    return render_template(
-        "org/dashboard.html", reviews=_reviews(), review=review, totals=totals, rows=rows, sort=sort, q=q,
-        bucket=bucket,
-        closure_chart=charts.rate_line(dashboard.closure_rate_series(series, totals.total), title="累计销号率"),
-        unit_chart=charts.unit_bars(rows.items, title="各责任单位销号情况"),
-    )
 
 
 def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
@@ -88,7 +62,7 @@ def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_template(
         template, page=page, filters=filters, args=filter_args(request.args), endpoint=endpoint,
-        reviews=_reviews(), units=dashboard.active_units(db.session), statuses=list(TaskStatus),
+        reviews=reviews(), units=dashboard.active_units(db.session), statuses=list(TaskStatus),
         types=list(TaskType), level_choices=LEVEL_CHOICES, overall_unit=OVERALL_UNIT,
         discipline_view=discipline_view, today=county_today(),
     )

@@ -11,12 +11,14 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from tracker.escalation.calendar import WorkCalendar
-from tracker.models import UnitKind
+from tracker.models import Task, UnitKind
 from tracker.models.proposals import Proposal, ProposalStatus, ProposalSubject
 from tracker.proposals.overdue import days_overdue
+from tracker.services.lights import overdue_sql
 from tracker.timeutil import cn_date
 
 BODY_FONT = "仿宋_GB2312"
@@ -114,6 +116,24 @@ def _addressee(proposal: Proposal, rows: list[DraftRow]) -> str:
     return f"{unit.name if unit else ''}{title}{name or '________'}同志："
 
 
+def _numbered(document, rows: list[DraftRow]) -> None:
+    for number, row in enumerate(rows, 1):
+        _paragraph(document, f"{number}. {row.problem_text}（整改时限{cn_date(row.deadline)}，"
+                             f"已逾期{row.days_overdue}个工作日）")
+
+
+def _unit_overdue(proposal: Proposal, today: date, *, aside: bool) -> str:
+    """The unit's whole overdue count, by the rule the 工作台, the task list and the 周报 use, so the notice
+    never says a number the pages contradict."""
+    if proposal.unit_id is None:
+        return ""
+    count = object_session(proposal).scalar(
+        select(func.count()).select_from(Task).where(Task.unit_id == proposal.unit_id, overdue_sql(today)))
+    if not count:
+        return ""
+    return f"（你单位共有{count}项整改任务逾期未完成）" if aside else f"目前你单位共有{count}项整改任务逾期未完成。"
+
+
 def talk_notice_docx(proposal: Proposal, today: date, org_name: str = DEFAULT_ORG_NAME,
                      calendar: WorkCalendar | None = None) -> bytes:
     """约谈通知书 for one 约谈 proposal (about a task or a unit); days overdue in working days on `calendar`
@@ -127,14 +147,17 @@ def talk_notice_docx(proposal: Proposal, today: date, org_name: str = DEFAULT_OR
     if proposal.subject == ProposalSubject.UNIT:
         _paragraph(document, f"根据县委关于述职评议问题整改工作的部署要求，经跟踪督办，截至{cn_date(today)}，"
                              f"你单位有{len(rows)}项整改任务逾期未完成，问题较多、整改工作长期打不开局面，具体如下：")
-        for number, row in enumerate(rows, 1):
-            _paragraph(document, f"{number}. {row.problem_text}（整改时限{cn_date(row.deadline)}，"
-                                 f"已逾期{row.days_overdue}个工作日）")
+        _numbered(document, rows)
+    elif proposal.subject == ProposalSubject.PERSON and len(rows) > 1:
+        _paragraph(document, f"根据县委关于述职评议问题整改工作的部署要求，经跟踪督办，截至{cn_date(today)}，"
+                             f"你承担的以下{len(rows)}项整改任务经提醒、催办、督办仍未完成整改"
+                             f"{_unit_overdue(proposal, today, aside=True)}：")
+        _numbered(document, rows)
     else:
         row = rows[0] if rows else DraftRow("", proposal.task.problem_text if proposal.task else "", None, 0, "")
         _paragraph(document, f"根据县委关于述职评议问题整改工作的部署要求，你单位承担的整改任务“{row.problem_text}”"
                              f"（整改时限{cn_date(row.deadline)}），截至{cn_date(today)}已逾期{row.days_overdue}个工作日，"
-                             f"经提醒、催办、督办仍未完成整改。")
+                             f"经提醒、催办、督办仍未完成整改。{_unit_overdue(proposal, today, aside=False)}")
     _paragraph(document, "按照整改督办工作有关规定，经研究，决定对你进行约谈。现将有关事项通知如下：")
     held_on = cn_date(decision.held_on) if decision and decision.held_on else "____年__月__日"
     _paragraph(document, f"一、约谈时间：{held_on}____时")

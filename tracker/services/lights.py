@@ -77,11 +77,19 @@ def _stage_is(prefix: str):
     return Task.notice_stage.like(cast(Task.reminder_cycle, String) + literal(f":{prefix}%"))
 
 
+def light_case(*, closed, level, deadline, red_stage, yellow_stage, today: date, due_soon_days: int):
+    """light_for as a SQL CASE over any columns holding a task's state: the task table's own
+    (light_sql) or the maintained counts' (services.aggregates), so both answer by the same rule."""
+    red = or_(level >= 1, deadline < today, red_stage)
+    yellow = or_(deadline <= today + timedelta(days=due_soon_days), yellow_stage)
+    return case((closed, "closed"), (red, "red"), (yellow, "yellow"), else_="green")
+
+
 def light_sql(today: date, due_soon_days: int):
     """light_for as a SQL CASE giving 'red' / 'yellow' / 'green' / 'closed' per task row."""
-    red = or_(Task.escalation_level >= 1, Task.deadline < today, _stage_is("urge"), _stage_is("level"))
-    yellow = or_(Task.deadline <= today + timedelta(days=due_soon_days), _stage_is("remind"))
-    return case((Task.status == TaskStatus.CLOSED, "closed"), (red, "red"), (yellow, "yellow"), else_="green")
+    return light_case(closed=Task.status == TaskStatus.CLOSED, level=Task.escalation_level, deadline=Task.deadline,
+                      red_stage=or_(_stage_is("urge"), _stage_is("level")), yellow_stage=_stage_is("remind"),
+                      today=today, due_soon_days=due_soon_days)
 
 
 def is_overdue(task, today: date) -> bool:
@@ -89,7 +97,12 @@ def is_overdue(task, today: date) -> bool:
             and task.status in OVERDUE_STATUSES)
 
 
+def overdue_case(*, deadline, not_ongoing, status, today: date):
+    """is_overdue over any columns (see light_case)."""
+    return and_(deadline.is_not(None), deadline < today, not_ongoing, status.in_(OVERDUE_STATUSES))
+
+
 def overdue_sql(today: date):
     """is_overdue as a SQL condition."""
-    return and_(Task.deadline.is_not(None), Task.deadline < today, Task.task_type != TaskType.ONGOING,
-                Task.status.in_(OVERDUE_STATUSES))
+    return overdue_case(deadline=Task.deadline, not_ongoing=Task.task_type != TaskType.ONGOING, status=Task.status,
+                        today=today)

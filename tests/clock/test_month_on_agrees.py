@@ -2,7 +2,8 @@
 scan proposes all give a unit the same 逾期 count (one rule, one county "today")."""
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
@@ -14,7 +15,7 @@ from tests.webhelpers import login, quick_user
 from tracker import timeutil
 from tracker.escalation.digest import unit_summary
 from tracker.models import Role, TaskStatus
-from tracker.models.proposals import Proposal, ProposalKind
+from tracker.models.proposals import Proposal, ProposalKind, ProposalSubject
 from tracker.models.types import utcnow
 from tracker.timeutil import local_date
 
@@ -29,8 +30,10 @@ def demo_clock(tmp_path):
     timeutil.use_demo_clock(None)
 
 
-def _docx_text(data: bytes) -> str:
-    return "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+def _draft(client, proposal) -> str:
+    response = client.get(f"/notify/proposals/{proposal.id}/draft.docx")
+    assert response.status_code == 200
+    return "\n".join(p.text for p in Document(io.BytesIO(response.data)).paragraphs)
 
 
 def test_a_month_on_the_talk_notice_draft_counts_what_the_pages_count(app, db, client, demo_clock):
@@ -46,7 +49,11 @@ def test_a_month_on_the_talk_notice_draft_counts_what_the_pages_count(app, db, c
     make_task(s, other, None, review, deadline=today + timedelta(days=5))
     s.commit()
 
-    timeutil.set_demo_clock(demo_clock, utcnow() + timedelta(days=33))
+    # A working morning a month on, inside the sending window (09:00–18:00 county time).
+    later = today + timedelta(days=33)
+    while later.weekday() >= 5:
+        later += timedelta(days=1)
+    timeutil.set_demo_clock(demo_clock, datetime.combine(later, time(10, 0), ZoneInfo(TZ)).astimezone(timezone.utc))
     scan_job()
     login(client, "zzb")
     now_today = local_date(utcnow(), TZ)
@@ -57,13 +64,14 @@ def test_a_month_on_the_talk_notice_draft_counts_what_the_pages_count(app, db, c
     on_list = int(re.search(r"共 (\d+) 个任务", listing).group(1))
     in_weekly = next(line.overdue for line in unit_summary(s, now_today) if line.unit_name == unit.name)
 
-    talk = s.scalars(select(Proposal).where(Proposal.unit_id == unit.id, Proposal.kind == ProposalKind.TALK)).all()
-    assert len(talk) == 1, "the secretary's late tasks make one 约谈 proposal, not one per task"
-    response = client.get(f"/proposals/{talk[0].id}/draft.docx")
-    assert response.status_code == 200
-    draft = _docx_text(response.data)
-    in_draft = int(re.search(r"你单位共有(\d+)项整改任务逾期未完成", draft).group(1))
+    talks = s.scalars(select(Proposal).where(Proposal.unit_id == unit.id, Proposal.kind == ProposalKind.TALK)).all()
+    person = [p for p in talks if p.subject == ProposalSubject.PERSON]
+    assert len(person) == 1 and person[0].owner_id == owner.id, "one 约谈 proposal for the secretary, not one per task"
+    person_draft = _draft(client, person[0])
+    in_draft = int(re.search(r"你单位共有(\d+)项整改任务逾期未完成", person_draft).group(1))
+    (for_unit,) = [p for p in talks if p.subject == ProposalSubject.UNIT]  # ≥ 3 overdue: the unit rule
+    in_unit_draft = int(re.search(r"你单位有(\d+)项整改任务逾期未完成", _draft(client, for_unit)).group(1))
 
     # 2, 4 and 16 days out are late a month on; the one awaiting 销号 verification has done its part.
-    assert (on_dashboard, on_list, in_weekly, in_draft) == (3, 3, 3, 3)
-    assert "刘建国同志" in draft
+    assert (on_dashboard, on_list, in_weekly, in_draft, in_unit_draft) == (3, 3, 3, 3, 3)
+    assert "刘建国同志" in person_draft

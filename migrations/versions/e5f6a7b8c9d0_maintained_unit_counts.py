@@ -46,18 +46,21 @@ def upgrade():
     )
     op.create_index('ix_unit_closure_count_zero', 'unit_closure_count', ['n'], unique=False,
                     postgresql_where=sa.text('n = 0'), sqlite_where=sa.text('n = 0'))
-    dialect = op.get_bind().dialect.name
-    op.execute(f"INSERT INTO unit_task_count ({', '.join(COUNT_KEY)}, n) {count_rows_sql(dialect)}")
-    op.execute(f"INSERT INTO unit_closure_count ({', '.join(CLOSURE_KEY)}, n) {closure_rows_sql(dialect)}")
+    bind = op.get_bind()
+    dialect = bind.dialect.name
+    # Raw driver SQL: the keys' string literals hold ':' that text() would read as bind parameters.
+    bind.exec_driver_sql(f"INSERT INTO unit_task_count ({', '.join(COUNT_KEY)}, n) {count_rows_sql(dialect)}")
+    bind.exec_driver_sql(f"INSERT INTO unit_closure_count ({', '.join(CLOSURE_KEY)}, n) {closure_rows_sql(dialect)}")
     for statement in trigger_ddl(dialect):
-        op.execute(statement)
+        bind.exec_driver_sql(statement)
 
 
 def downgrade():
     from tracker.models.aggregates import drop_trigger_ddl
 
-    for statement in drop_trigger_ddl(op.get_bind().dialect.name):
-        op.execute(statement)
+    bind = op.get_bind()
+    for statement in drop_trigger_ddl(bind.dialect.name):
+        bind.exec_driver_sql(statement)
     op.drop_index('ix_unit_closure_count_zero', table_name='unit_closure_count')
     op.drop_table('unit_closure_count')
     op.drop_index('ix_unit_task_count_zero', table_name='unit_task_count')

@@ -76,4 +76,35 @@ def restore_command(directory: Path):
                f"数据库版本 {result['alembic_revision'] or '未知'}。请运行 tracker db upgrade 与 tracker check-config。")
 
 
-COMMANDS: list = [check_config_command, backup_command, restore_command]
+@click.command("check-aggregates")
+@click.option("--repair", is_flag=True, help="发现差异时按整改任务重算并替换计数")
+@with_appcontext
+def check_aggregates_command(repair: bool):
+    """核对工作台计数：按整改任务重新统计，与数据库维护的计数逐项比较（有差异时退出码为 1）"""
+    from tracker.services.aggregates import differences, rebuild
+
+    found = differences(db.session)
+    db.session.rollback()
+    if not found:
+        click.echo("工作台计数与整改任务一致。")
+        return
+    for difference in found[:50]:
+        click.echo(f"  {difference.describe()}", err=True)
+    if len(found) > 50:
+        click.echo(f"  ……另有 {len(found) - 50} 处差异未列出", err=True)
+    if repair:
+        rebuild(db.session)
+        db.session.commit()
+        left = differences(db.session)
+        db.session.rollback()
+        if not left:
+            click.echo(f"发现 {len(found)} 处差异，已按整改任务重算工作台计数，现已一致。", err=True)
+            sys.exit(1)
+        click.echo(f"重算后仍有 {len(left)} 处差异：计数触发器可能缺失，请运行 tracker db upgrade。", err=True)
+        sys.exit(1)
+    click.echo(f"工作台计数与整改任务不一致：共 {len(found)} 处差异。请运行 tracker check-aggregates --repair "
+               "重算，并检查数据库触发器是否存在（tracker db upgrade）。", err=True)
+    sys.exit(1)
+
+
+COMMANDS: list = [check_config_command, backup_command, restore_command, check_aggregates_command]

@@ -155,6 +155,9 @@ CASES = [
     Case("return", "org.return_task", "POST", lambda w: f"/org/tasks/{w.a.awaiting_return.id}/return",
          only(302, "org"), takes_a_id=True, data=lambda w: {"reason": "佐证材料不足"}),
     Case("units", "org.units", "GET", lambda w: "/org/units", only(200, "org", "admin")),
+    # 各县（市、区）: the rollup of the counties an account covers, and one county drilled down.
+    Case("counties", "counties.index", "GET", lambda w: "/counties/", only(200, "org")),
+    Case("county", "counties.county", "GET", lambda w: f"/counties/{w.county.id}", only(200, "org")),
     Case("rename", "org.rename_unit", "POST", lambda w: f"/org/units/{w.renamable.id}/rename",
          only(302, "org", "admin"), data=lambda w: {"name": "白云镇"}),
     Case("merge", "org.merge_unit", "POST", lambda w: f"/org/units/{w.mergeable.id}/merge",

@@ -14,6 +14,7 @@ from tests.factories import make_review, make_task, make_unit
 from tests.webhelpers import csrf_token, login, quick_user, tiny_png
 from tracker.models import EscalationLevel, ExtensionRequest, Role, TaskStatus, Unit, User
 from tracker.models.accounts import AccountToken
+from tracker.models.tenants import Organization, ensure_default_county
 from tracker.models.notify import HolidayDay, OutboxMessage, OutboxStatus
 from tracker.models.types import utcnow
 from tracker.escalation import acknowledgement, holidays
@@ -75,6 +76,7 @@ class UnitRecords:
 
 @dataclass
 class World:
+    county: Organization  # the install's one county, as the migration makes it: every record lies in it
     today: date
     users: dict[str, User]
     a: UnitRecords
@@ -191,6 +193,7 @@ def build_world(app, session) -> World:
     """Commits: the test clients read what it made."""
     now = utcnow()
     today = local_date(now, app.config["TIMEZONE"])
+    county = ensure_default_county(session, now=now)
     unit_a = make_unit(session, "青山镇")
     unit_b = make_unit(session, "绿水乡")
     users = {
@@ -199,6 +202,8 @@ def build_world(app, session) -> World:
         "disc": quick_user(session, Role.DISCIPLINE, username="jw", name="李纪检"),
         "admin": quick_user(session, Role.ADMIN, username="admin", name="管理员"),
     }
+    for key in ("org", "org2", "disc"):
+        users[key].organization_id = county.id  # attached to the county, as the migration attaches them
     a = _unit_records(app, session, unit_a, "a", users["org"], now, today)
     b = _unit_records(app, session, unit_b, "b", users["org"], now, today)
     users["sec_a"], users["sec_b"] = a.secretary, b.secretary
@@ -212,7 +217,7 @@ def build_world(app, session) -> World:
     holiday = session.query(HolidayDay).order_by(HolidayDay.day).first()
     session.commit()
     token = _upload_import(app, users["org"].username)
-    world = World(today=today, users=users, a=a, b=b, renamable=renamable, mergeable=mergeable, holiday=holiday,
+    world = World(county=county, today=today, users=users, a=a, b=b, renamable=renamable, mergeable=mergeable, holiday=holiday,
                   overall=overall, import_token=token)
     from tests.security import reach_world
 

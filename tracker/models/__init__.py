@@ -13,10 +13,11 @@ from tracker.models.enums import (
 from tracker.models.org import Unit, User
 from tracker.models.review import Comment, Review, ReviewKind
 from tracker.models.task import Evidence, ExtensionRequest, ProgressUpdate, Task
+from tracker.models.tenants import Organization, OrgLevel
 
 __all__ = [
     "Assessment", "AuditEvent", "Comment", "EscalationLevel", "Evidence", "ExtensionRequest",
-    "ExtensionStatus", "ProgressUpdate", "Review", "ReviewKind", "Role", "Task", "TaskStatus", "TaskType",
+    "ExtensionStatus", "Organization", "OrgLevel", "ProgressUpdate", "Review", "ReviewKind", "Role", "Task", "TaskStatus", "TaskType",
     "Unit", "UnitKind", "UpdateKind", "User",
 ]
 

@@ -20,6 +20,8 @@ class Unit(db.Model):
     # Anonymised names such as "XX镇" repeat across units; they are kept apart until renamed.
     needs_rename: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    # The county (tracker.models.tenants.Organization) the unit belongs to: its tenant.
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     # The unit's group robot (企业微信 / 钉钉 / a generic signed webhook), set by the organization department:
     # notices for the unit are posted there too (tracker.mail.robot).
     robot_kind: Mapped[str | None] = mapped_column(String(20))
@@ -46,6 +48,9 @@ class User(UserMixin, db.Model):
     # From the 党组织书记名册: the number the organization department calls when no channel reaches them.
     phone: Mapped[str | None] = mapped_column(String(30))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # The 组织部 node a 组织部 or 纪委 account works for (its county, or a city/province and its subtree).
+    # NULL: the whole install (a county install's accounts made before tenants). Secretaries go by unit_id.
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped at logout and password change: every session cookie carries it, so old cookies stop working.
@@ -54,6 +59,7 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship(back_populates="users")
+    organization = relationship("Organization")
 
     __table_args__ = (Index("ix_user_account_role_unit", "role", "unit_id"),)
 

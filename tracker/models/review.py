@@ -33,6 +33,7 @@ class Review(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
 
     comments: Mapped[list["Comment"]] = relationship(
         back_populates="review", order_by="Comment.position", cascade="all, delete-orphan"

@@ -25,6 +25,9 @@ class Task(db.Model):
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     is_overall: Mapped[bool] = mapped_column(default=False)
+    # The unit's county (county-wide tasks: the review's), kept by tracker.models.tenants on insert: scoping a
+    # city's million tasks to a county reads one indexed column instead of joining units.
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     position: Mapped[int] = mapped_column(Integer)  # order of the problem in its 点评
     ledger_position: Mapped[int] = mapped_column(Integer)  # order in the review's 整改台账
     problem_text: Mapped[str] = mapped_column(Text)
@@ -69,6 +72,7 @@ class Task(db.Model):
     __table_args__ = (
         Index("ix_task_next_check", "next_check_at"),
         Index("ix_task_unit_status", "unit_id", "status"),
+        Index("ix_task_county_status", "county_id", "status"),
         Index("ix_task_review_ledger", "review_id", "ledger_position"),
         Index("ix_task_status_deadline", "status", "deadline"),
         Index("ix_task_level", "escalation_level"),

@@ -10,7 +10,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.models import Role, Unit, User
 from tracker.models.accounts import AccountToken, LoginThrottle
-from tracker.services import audit, throttle
+from tracker.models.tenants import Organization, ensure_default_county
+from tracker.services import access, audit, throttle
 from tracker.services.throttle import ThrottleRules  # noqa: F401  (views use accounts.ThrottleRules)
 from tracker.services.errors import DomainError, PermissionDenied
 
@@ -40,8 +41,31 @@ def normalise_email(email: str | None) -> str | None:
     return email
 
 
+ORG_ATTACHED_ROLES = frozenset({Role.ORG_DEPT, Role.DISCIPLINE, Role.ADMIN})
+
+
+def _check_placement(session, actor: User | None, role: str, unit: Unit | None,
+                     organization: Organization | None) -> None:
+    """A unit and an organization the actor covers: a county's manager cannot place anyone in another county."""
+    if unit is not None and actor is not None and not access.can_view_unit(actor, unit):
+        raise PermissionDenied("无权在该责任单位下设置账号")
+    if organization is None:
+        return
+    if role not in ORG_ATTACHED_ROLES:
+        raise DomainError("只有组织部、纪委和管理员账号归属组织部门")
+    if actor is not None and actor.organization_id is not None:
+        inside = organization.id == actor.organization_id or (
+            organization.is_county and access.covers_county(actor, organization.id, session))
+        if not inside:
+            raise PermissionDenied("无权在该组织部门下设置账号")
+
+
 def create_user(session, *, username: str, name: str, role: str, email: str | None, unit: Unit | None,
-                password: str | None, actor: User | None, now: datetime) -> User:
+                password: str | None, actor: User | None, now: datetime,
+                organization: Organization | None = None) -> User:
+    """`organization`: the 组织部 node a 组织部/纪委 account works for; None is the whole install."""
+    # The first account of an install is made here (`tracker create-user`): so is its county.
+    ensure_default_county(session, now=now)
     username = (username or "").strip()
     name = (name or "").strip()
     if not username or not name:
@@ -57,7 +81,9 @@ def create_user(session, *, username: str, name: str, role: str, email: str | No
         raise DomainError(f"邮箱“{email}”已被使用")
     if password is not None:
         check_password_strength(password)
+    _check_placement(session, actor, role, unit, organization)
     user = User(username=username, name=name, role=role, email=email, unit_id=unit.id if unit else None,
+                organization_id=organization.id if organization else None,
                 password_hash=hash_password(password) if password else None, created_at=now)
     session.add(user)
     session.flush()
@@ -250,13 +276,23 @@ def change_password(session, user: User, *, current: str, new: str, now: datetim
 # --- User administration ----------------------------------------------------------------------------
 
 def can_manage_user(actor: User, target: User | None = None, role: str | None = None) -> bool:
-    """Admins manage everyone; the organization department manages secretaries only."""
+    """Admins manage everyone; the organization department manages secretaries only, of its counties."""
     if actor.role == Role.ADMIN:
-        return True
+        return target is None or _covers_user(actor, target)
     if actor.role != Role.ORG_DEPT:
         return False
     roles = {r for r in (role, target.role if target is not None else None) if r is not None}
-    return roles <= {Role.SECRETARY}
+    return roles <= {Role.SECRETARY} and (target is None or _covers_user(actor, target))
+
+
+def _covers_user(actor: User, target: User) -> bool:
+    if actor.organization_id is None:
+        return True
+    if target.unit is not None:
+        return access.can_view_unit(actor, target.unit)
+    if target.organization_id is None:
+        return False  # an install-wide account: only install-wide admins manage it
+    return target.organization_id == actor.organization_id or access.covers_county(actor, target.organization_id)
 
 
 def _check_username_free(session, username: str, user: User | None) -> None:
@@ -267,10 +303,17 @@ def _check_username_free(session, username: str, user: User | None) -> None:
         raise DomainError(f"用户名“{username}”已被使用")
 
 
+_KEEP = object()
+
+
 def update_user(session, user: User, *, actor: User, now: datetime, name: str, role: str,
-                email: str | None, unit: Unit | None, username: str | None = None) -> User:
+                email: str | None, unit: Unit | None, username: str | None = None,
+                organization=_KEEP) -> User:
+    """`organization`: an Organization, None (the whole install), or left out to keep it."""
     if not can_manage_user(actor, user, role):
         raise PermissionDenied("无权修改该用户")
+    if organization is not _KEEP:
+        _check_placement(session, actor, role, None, organization)
     name = (name or "").strip()
     if not name:
         raise DomainError("姓名不能为空")
@@ -293,8 +336,13 @@ def update_user(session, user: User, *, actor: User, now: datetime, name: str, r
         _check_username_free(session, username, user)
     elif user.username:
         username = user.username  # a login name, once given, is never taken away here
-    for field, value in (("name", name), ("role", role), ("email", email),
-                         ("unit_id", unit.id if unit else None), ("username", username)):
+    if unit is not None and unit.id != user.unit_id:
+        _check_placement(session, actor, role, unit, None)
+    changes = [("name", name), ("role", role), ("email", email), ("unit_id", unit.id if unit else None),
+               ("username", username)]
+    if organization is not _KEEP:
+        changes.append(("organization_id", organization.id if organization else None))
+    for field, value in changes:
         audit.change(session, actor=actor, now=now, entity=user, field=field, value=value)
     if email_changes:
         # Links already mailed to the old address must not keep working.

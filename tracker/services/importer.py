@@ -10,8 +10,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from tracker.models import Comment, Review, ReviewKind, Role, Task, TaskStatus, TaskType, Unit, UnitKind, User
+from tracker.models.tenants import Organization, ensure_default_county
 from tracker.parser import ParsedReview
-from tracker.services import audit
+from tracker.services import access, audit
 from tracker.services.errors import DomainError
 from tracker.services.tasks import check_deadline, snapshot_policy
 from tracker.timeutil import cn_date, local_date
@@ -131,15 +132,33 @@ def validate_plan(plan: ImportPlan, *, now: datetime, tz: str | None = None) -> 
             check_deadline(problem.deadline, problem.task_type, now=now, tz=tz)
 
 
+def import_county(session, actor: User | None, county_id: int | None = None, *, now: datetime) -> int:
+    """The county a review is imported into: the one chosen (a city or province account must choose one of
+    its counties), else the actor's county, else the install's default county (made if missing)."""
+    if county_id is not None:
+        county = session.get(Organization, county_id)
+        if county is None or not county.is_county or (actor is not None and not access.covers_county(
+                actor, county.id, session)):
+            raise DomainError("所选县（市、区）不存在或不在本部门管辖范围内")
+        return county.id
+    home = access.home_county_id(session, actor)
+    if home is not None:
+        return home
+    if actor is not None and actor.organization_id is not None:
+        raise DomainError("请先选择导入到哪个县（市、区）")
+    return ensure_default_county(session, now=now).id
+
+
 def apply_plan(session, plan: ImportPlan, *, actor: User | None, now: datetime, rules: dict,
-               tz: str | None = None) -> ImportResult:
+               tz: str | None = None, county_id: int | None = None) -> ImportResult:
     existing = find_existing(session, plan)
     if existing is not None:
         return ImportResult(review=existing, created=False)
     validate_plan(plan, now=now, tz=tz)
+    county_id = import_county(session, actor, county_id, now=now)
 
     review = Review(title=plan.title, kind=plan.kind, held_on=plan.held_on, source_filename=plan.source_filename,
-                    content_hash=plan.content_hash, imported_at=now,
+                    content_hash=plan.content_hash, imported_at=now, county_id=county_id,
                     imported_by_id=actor.id if actor else None)
     session.add(review)
     session.flush()
@@ -149,7 +168,7 @@ def apply_plan(session, plan: ImportPlan, *, actor: User | None, now: datetime, 
     units_by_name: dict[str, Unit] = {}
     ledger = 0
     for position, planned in enumerate(plan.units, start=1):
-        unit = _resolve_unit(session, planned, units_by_name, result, actor=actor, now=now)
+        unit = _resolve_unit(session, planned, units_by_name, result, actor=actor, now=now, county_id=county_id)
         secretary = _resolve_secretary(session, unit, planned, result, actor=actor, now=now)
         comment = Comment(review=review, unit_id=unit.id, position=position, heading=planned.heading,
                           secretary_name=planned.secretary, secretary_title=planned.secretary_title,
@@ -171,23 +190,25 @@ def apply_plan(session, plan: ImportPlan, *, actor: User | None, now: datetime, 
     return result
 
 
-def _resolve_unit(session, planned: PlannedUnit, units_by_name, result: ImportResult, *, actor, now) -> Unit:
+def _resolve_unit(session, planned: PlannedUnit, units_by_name, result: ImportResult, *, actor, now,
+                  county_id: int) -> Unit:
     if planned.existing_unit_id is not None:
         unit = session.get(Unit, planned.existing_unit_id)
-        if unit is None:
+        if unit is None or unit.county_id != county_id:
             raise DomainError(f"所选责任单位不存在（编号{planned.existing_unit_id}）")
         return unit
     name = planned.unit_name.strip()
     anonymised = is_anonymised(name)
     if not anonymised:
         unit = units_by_name.get(name) or session.scalar(
-            select(Unit).where(Unit.name == name, Unit.merged_into_id.is_(None)).order_by(Unit.id).limit(1)
+            select(Unit).where(Unit.name == name, Unit.merged_into_id.is_(None), Unit.county_id == county_id)
+            .order_by(Unit.id).limit(1)
         )
         if unit is not None:
             units_by_name[name] = unit
             return unit
     kind = planned.unit_kind if planned.unit_kind in set(UnitKind) else UnitKind.OTHER
-    unit = Unit(name=name, kind=kind, needs_rename=anonymised, created_at=now)
+    unit = Unit(name=name, kind=kind, needs_rename=anonymised, created_at=now, county_id=county_id)
     session.add(unit)
     session.flush()
     audit.record(session, actor=actor, now=now, action="create_unit", entity=unit, after=name,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from tracker.models import Comment, Role, Task, Unit, User
 from tracker.models.proposals import OrgHandling, Proposal
-from tracker.services import audit
+from tracker.services import access, audit
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.services import keys
 
@@ -49,10 +49,13 @@ class UnitListing:
 
 
 def unit_listing(session, *, q: str | None = "", page: int | None = 1,
-                 per_page: int = UNITS_PER_PAGE) -> UnitListing:
-    """Units whose name contains `q`: 待更名 first, then the others by name, merged ones last."""
+                 per_page: int = UNITS_PER_PAGE, scope=None) -> UnitListing:
+    """Units whose name contains `q`: 待更名 first, then the others by name, merged ones last.
+    `scope`: access.unit_scope(user) (a select of Unit.id, or None for every unit)."""
     q = " ".join((q or "").split())[:MAX_QUERY]
     conditions = [Unit.name.icontains(q, autoescape=True)] if q else []
+    scoped = [Unit.id.in_(scope)] if scope is not None else []
+    conditions += scoped
     total = session.scalar(select(func.count(Unit.id)).where(*conditions)) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page or 1), pages)
@@ -66,14 +69,16 @@ def unit_listing(session, *, q: str | None = "", page: int | None = 1,
     targets = []
     if any(row.unit.needs_rename and row.merged_into_name is None for row in rows):
         targets = list(session.execute(
-            select(Unit.id, Unit.name, Unit.needs_rename).where(Unit.merged_into_id.is_(None))
+            select(Unit.id, Unit.name, Unit.needs_rename).where(Unit.merged_into_id.is_(None), *scoped)
             .order_by(Unit.needs_rename, Unit.name, Unit.id)))
     return UnitListing(rows, total, page, per_page, q, targets)
 
 
-def _require_manager(actor: User) -> None:
+def _require_manager(actor: User, *units: Unit) -> None:
     if actor.role not in UNIT_MANAGERS:
         raise PermissionDenied("仅县委组织部或系统管理员可以修改责任单位")
+    if not all(access.can_view_unit(actor, unit) for unit in units if unit is not None):
+        raise PermissionDenied("只能修改本县（市、区）的责任单位")
 
 
 def _require_active(unit: Unit) -> None:
@@ -82,7 +87,7 @@ def _require_active(unit: Unit) -> None:
 
 
 def rename_unit(session, unit: Unit, new_name: str, *, actor: User, now: datetime) -> Unit:
-    _require_manager(actor)
+    _require_manager(actor, unit)
     _require_active(unit)
     name = (new_name or "").strip()
     if not name:
@@ -95,7 +100,8 @@ def rename_unit(session, unit: Unit, new_name: str, *, actor: User, now: datetim
         raise DomainError(f"“{name}”仍是匿名化名称，请填写真实的单位全称")
     clash = session.scalar(
         select(func.count()).select_from(Unit)
-        .where(Unit.name == name, Unit.id != unit.id, Unit.merged_into_id.is_(None))
+        .where(Unit.name == name, Unit.id != unit.id, Unit.merged_into_id.is_(None),
+               Unit.county_id.is_(None) if unit.county_id is None else Unit.county_id == unit.county_id)
     )
     if clash:
         raise DomainError(f"已有名为“{name}”的单位；如果是同一单位，请使用“合并”")
@@ -120,11 +126,14 @@ def merge_unit(session, source: Unit, target: Unit, *, actor: User, now: datetim
 
     Proposals must follow the secretaries: their access to a proposal goes by proposal.unit_id.
     """
-    _require_manager(actor)
+    _require_manager(actor, source, target)
     if target is None:
         raise DomainError("请选择要并入的单位")
     if source.id == target.id:
         raise DomainError("不能把单位并入它自己")
+    if source.county_id != target.county_id:
+        # Tasks, 点评 and secretaries would change tenant: that is a transfer between counties, not a merge.
+        raise DomainError("不能把单位并入其他县（市、区）的单位")
     _require_active(source)
     _require_active(target)
     note = f"“{source.name}”并入“{target.name}”"

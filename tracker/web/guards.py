@@ -5,8 +5,8 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from tracker.extensions import db
-from tracker.models import Task
-from tracker.services.access import can_view_task, can_work_on_task
+from tracker.models import Review, Task, Unit
+from tracker.services.access import can_view_review, can_view_task, can_view_unit, can_work_on_task
 
 
 def roles_required(*roles):
@@ -37,3 +37,18 @@ def task_for_work(task_id: int) -> Task:
     if task is None or not can_work_on_task(current_user, task):
         abort(404)
     return task
+
+
+def unit_for_manage(unit_id: int) -> Unit:
+    """A unit of the current user's counties (renaming, merging, unit pages); 404 for another county's."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not can_view_unit(current_user, unit):
+        abort(404)
+    return unit
+
+
+def review_for_view(review_id: int) -> Review:
+    review = db.session.get(Review, review_id)
+    if review is None or not can_view_review(current_user, review):
+        abort(404)
+    return review

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.extensions import db
 from tracker.models import Review, ReviewKind, Role, TaskType, Unit, User
 from tracker.models.types import utcnow
+from tracker.services import access
 from tracker.services import import_actions as actions
 from tracker.services import import_preview as preview
 from tracker.services import import_workbook as workbook
@@ -39,19 +40,27 @@ def _default_deadline():
 
 
 def _recent_reviews():
-    return db.session.scalars(select(Review).order_by(Review.imported_at.desc()).limit(20)).all()
+    return db.session.scalars(access.visible_reviews(current_user).order_by(Review.imported_at.desc())
+                              .limit(20)).all()
+
+
+def _in_scope(query, column):
+    """Units of the current user's counties only: an import never names another county's unit."""
+    scope = access.unit_scope(current_user)
+    return query if scope is None else query.where(column.in_(scope))
 
 
 def _units_by_name() -> dict[str, int]:
-    rows = db.session.execute(select(Unit.name, Unit.id).where(Unit.merged_into_id.is_(None),
-                                                               Unit.needs_rename.is_(False)).order_by(Unit.id.desc()))
+    rows = db.session.execute(_in_scope(select(Unit.name, Unit.id).where(
+        Unit.merged_into_id.is_(None), Unit.needs_rename.is_(False)), Unit.id).order_by(Unit.id.desc()))
     return dict(rows.all())
 
 
 def _secretaries() -> dict[int, tuple[int, str]]:
     """Each unit's current secretary (the newest active one), as importer.current_secretary picks it."""
-    rows = db.session.execute(select(User.unit_id, User.id, User.name).where(
-        User.role == Role.SECRETARY, User.active.is_(True), User.unit_id.is_not(None)).order_by(User.id))
+    rows = db.session.execute(_in_scope(select(User.unit_id, User.id, User.name).where(
+        User.role == Role.SECRETARY, User.active.is_(True), User.unit_id.is_not(None)), User.unit_id)
+        .order_by(User.id))
     return {unit_id: (user_id, name) for unit_id, user_id, name in rows}
 
 
@@ -241,7 +250,7 @@ def _confirm(pending):
     from tracker.parser import ParseError
     from tracker.services.importer import apply_plan
 
-    unit_ids = set(db.session.scalars(select(Unit.id).where(Unit.merged_into_id.is_(None))))
+    unit_ids = set(db.session.scalars(_in_scope(select(Unit.id).where(Unit.merged_into_id.is_(None)), Unit.id)))
     errors = preview.validate(pending.state, today=_today(), unit_ids=unit_ids)
     if errors:
         return _preview_page(pending, errors, "请先改正标红的内容，再确认导入", 400)

@@ -15,8 +15,6 @@ from tracker.ops.checks import check_production
 from tracker.ops.logging import register_logging
 from tracker.web.hardening import register_hardening
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 class TrackerFlask(Flask):
     config_class = TrackerConfig  # app.config.settings: the one frozen Settings (tracker.settings)

@@ -15,6 +15,7 @@ from tracker.models import (
     TaskStatus,
     UpdateKind,
 )
+from tracker.models.notify import OutboxMessage
 from tracker.timeutil import cn_date
 
 
@@ -180,8 +181,6 @@ def test_reassign_to_another_units_secretary_is_refused(client, db, world):
 
 
 def test_timeline_shows_updates_evidence_and_notices(client, db, world):
-    from tracker.models import notify
-
     sec = world.users["secretary_own"]
     update = ProgressUpdate(task_id=world.awaiting.id, author_id=sec.id, kind=UpdateKind.PROGRESS,
                             body="已召开专题会议研究", created_at=datetime(2026, 3, 5, 2, tzinfo=timezone.utc))
@@ -190,18 +189,15 @@ def test_timeline_shows_updates_evidence_and_notices(client, db, world):
     db.session.add(Evidence(task_id=world.awaiting.id, update_id=update.id, original_name="会议纪要.pdf",
                             stored_name="abc123.pdf", content_type="application/pdf", size=2048, sha256="0" * 64,
                             uploaded_by_id=sec.id))
-    outbox = getattr(notify, "OutboxMessage", None)
-    if outbox is not None:
-        db.session.add(outbox(key="t-1", kind="remind", task_id=world.awaiting.id, to_addresses=["a@example.test"],
-                              cc_addresses=[], subject="整改时限提醒", body_text="x", body_html="x",
-                              next_attempt_at=datetime(2026, 3, 6, tzinfo=timezone.utc),
-                              created_at=datetime(2026, 3, 6, tzinfo=timezone.utc)))
+    db.session.add(OutboxMessage(key="t-1", kind="remind", task_id=world.awaiting.id, to_addresses=["a@example.test"],
+                                 cc_addresses=[], subject="整改时限提醒", body_text="x", body_html="x",
+                                 next_attempt_at=datetime(2026, 3, 6, tzinfo=timezone.utc),
+                                 created_at=datetime(2026, 3, 6, tzinfo=timezone.utc)))
     db.session.commit()
     login(client, "zzb")
     page = client.get(f"/org/tasks/{world.awaiting.id}").get_data(as_text=True)
     assert "已召开专题会议研究" in page and "会议纪要.pdf" in page
-    if outbox is not None:
-        assert "整改时限提醒" in page and "a@example.test" in page
+    assert "整改时限提醒" in page and "a@example.test" in page
 
 
 def test_discipline_sees_escalated_task_read_only(client, world):

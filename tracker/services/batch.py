@@ -20,9 +20,9 @@ from tracker.timeutil import local_date
 MAX_SELECTED = 500
 
 
-def selected_tasks(session, base, ids) -> list[Task]:
+def selected_tasks(session, base, ids: list[int]) -> list[Task]:
     """The tasks of `base` (what the user may see) among `ids`; every id must be one of them."""
-    wanted = {int(i) for i in ids if str(i).isdigit()}
+    wanted = set(ids)
     if not wanted:
         raise DomainError("请先勾选要处理的整改任务")
     if len(wanted) > MAX_SELECTED:

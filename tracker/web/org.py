@@ -1,10 +1,17 @@
 """县委组织部: the dashboard, the task list and page with its actions, the 责任单位 page; 纪委's list."""
-from datetime import date
-
 import io
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,23 +30,37 @@ from tracker.models import (
     User,
 )
 from tracker.models.types import utcnow
-from tracker.services import batch, dashboard, ledger, tasks, units, workflow
-from tracker.services.errors import DomainError
+from tracker.services import batch, dashboard, deadlines, ledger, tasks, units, workflow
 from tracker.services.access import visible_tasks
+from tracker.services.errors import DomainError
 from tracker.services.next_step import verification_panel
 from tracker.services.timeline import comment_problems, task_timeline
-from tracker.web.guards import roles_required, task_for_view
-from tracker.web.main import PER_PAGE, commit_or, county_today, due_soon_days, task_light
 from tracker.settings import settings
 from tracker.timeutil import cn_date
+from tracker.web.guards import roles_required, task_for_view
+from tracker.web.main import (
+    PER_PAGE,
+    commit_or,
+    county_today,
+    due_soon_days,
+    task_light,
+)
 from tracker.web.org_forms import (
     LEVEL_CHOICES,
     OVERALL_UNIT,
-    date_field,
+    BatchDeadlineForm,
+    BatchUrgeForm,
+    DeadlineForm,
+    ExtensionDecisionForm,
+    OwnerForm,
+    ReopenForm,
+    ReturnForm,
+    VerifyForm,
+    errors_of,
     filter_args,
     int_arg,
     task_filters,
-    text_field,
+    values_of,
 )
 
 bp = Blueprint("org", __name__, url_prefix="/org")
@@ -93,38 +114,36 @@ def export_tasks():
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
 
 
-def _batch(change, success: str):
-    back = url_for("org.tasks", **filter_args(request.form))
-    try:
-        chosen = batch.selected_tasks(db.session, visible_tasks(current_user), request.form.getlist("task_id"))
-    except DomainError as error:
-        flash(str(error), "error")
-        return redirect(back)
+def _batch(form, change, success):
+    """A batch action on the ticked tasks: all of them change, or none and the list says why."""
+    back = url_for("org.tasks", **filter_args(request.form))  # the list as it was filtered
 
     def failed(message: str):
         flash(message, "error")
         return redirect(back)
 
+    if not form.validate_on_submit():
+        return failed(next(iter(errors_of(form).values())))
+    try:
+        chosen = batch.selected_tasks(db.session, visible_tasks(current_user), form.task_id.data)
+    except DomainError as error:
+        return failed(str(error))
     return commit_or(lambda: change(chosen), failed=failed, success=success(len(chosen)), then=back)
 
 
 @bp.post("/tasks/batch/deadline")
 @roles_required(ORG)
 def batch_deadline():
-    deadline, error = date_field(request.form, "deadline", label="整改时限")
-    reason, reason_error = text_field(request.form, "reason", label="调整理由", required=False)
-    if error or reason_error:
-        flash(error or reason_error, "error")
-        return redirect(url_for("org.tasks", **filter_args(request.form)))
-    return _batch(lambda chosen: batch.set_deadlines(db.session, chosen, deadline, actor=current_user, now=utcnow(),
-                                                     reason=reason or "批量设置整改时限"),
-                  lambda n: f"已为{n}项任务设置整改时限{cn_date(deadline)}")
+    form = BatchDeadlineForm()
+    return _batch(form, lambda chosen: batch.set_deadlines(
+        db.session, chosen, form.deadline.data, actor=current_user, now=utcnow(),
+        reason=form.reason.data or "批量设置整改时限"), lambda n: f"已为{n}项任务设置整改时限{cn_date(form.deadline.data)}")
 
 
 @bp.post("/tasks/batch/urge")
 @roles_required(ORG)
 def batch_urge():
-    return _batch(lambda chosen: batch.urge_now(db.session, chosen, actor=current_user, now=utcnow()),
+    return _batch(BatchUrgeForm(), lambda chosen: batch.urge_now(db.session, chosen, actor=current_user, now=utcnow()),
                   lambda n: f"已向{n}项任务的责任人发出催办（见邮件发件箱）")
 
 
@@ -155,17 +174,13 @@ def task(task_id: int):
     return _task_page(task_for_view(task_id))
 
 
-def _submitted(prefix: str) -> dict:
-    """The form's values, keyed as the page's fields are, to show them again beside a message."""
-    return {f"{prefix}-{k}": v for k, v in request.form.items() if k != "csrf_token"}
-
-
-def _run(task_id: int, form_name: str, field_errors: dict, action, success: str):
-    """Runs one service call for the task and commits, or re-renders the page with the message."""
-    task_obj = task_for_view(task_id)
-    values = _submitted(form_name)
-    if field_errors:
-        return _task_page(task_obj, {form_name: field_errors}, values, 400)
+def _run(task_obj: Task, form_name: str, form, action, success: str):
+    """Validates the action's form, runs its one service call and commits, or shows the task page again (400)
+    with the messages beside the fields and what was typed."""
+    task_id = task_obj.id
+    values = values_of(form, form_name)
+    if not form.validate_on_submit():
+        return _task_page(task_obj, {form_name: errors_of(form)}, values_of(form, form_name), 400)
     return commit_or(
         lambda: action(task_obj), success=success, then=url_for("org.task", task_id=task_id),
         # reloaded: the rollback expired the task
@@ -176,19 +191,18 @@ def _rules() -> dict:
     return settings().rules
 
 
-def _field_errors(**messages) -> dict:
-    """{field: message} of the fields that have one."""
-    return {name: message for name, message in messages.items() if message}
+def _cycle_facts(task_obj: Task) -> dict:
+    """What the 退回 / 二次整改 / 回头看 forms check a new 整改时限 against."""
+    return {"deadline_passed": workflow.deadline_passed(task_obj, now=utcnow(), tz=_tz()), "today": county_today()}
 
 
 @bp.post("/tasks/<int:task_id>/deadline")
 @roles_required(ORG)
 def set_deadline(task_id: int):
-    deadline, error = date_field(request.form, "deadline", label="整改时限")
-    reason, reason_error = text_field(request.form, "reason", label="调整理由", required=False)
-    return _run(task_id, "deadline", _field_errors(deadline=error, reason=reason_error), lambda t: tasks.set_deadline(
-        db.session, t, deadline, actor=current_user, now=utcnow(), rules=_rules(), reason=reason, tz=_tz(),
-        new_cycle=t.deadline is not None and deadline is not None and deadline > t.deadline,
+    task_obj, form = task_for_view(task_id), DeadlineForm()
+    return _run(task_obj, "deadline", form, lambda t: deadlines.set_deadline(
+        db.session, t, form.deadline.data, actor=current_user, now=utcnow(), rules=_rules(),
+        reason=form.reason.data, tz=_tz(), new_cycle=t.deadline is not None and form.deadline.data > t.deadline,
     ), "整改时限已更新")
 
 
@@ -198,75 +212,54 @@ def decide_extension(task_id: int, request_id: int):
     extension = db.session.get(ExtensionRequest, request_id)
     if extension is None or extension.task_id != task_id:
         abort(404)
-    decision = request.form.get("decision")
-    reason, reason_error = text_field(request.form, "reason", label="驳回理由", required=decision == "refuse")
-    errors = _field_errors(decision=None if decision in ("approve", "refuse") else "请选择批准或驳回",
-                           reason=reason_error)
-    return _run(task_id, f"ext{request_id}", errors, lambda t: tasks.decide_extension(
+    form = ExtensionDecisionForm()
+    return _run(task_for_view(task_id), f"ext{request_id}", form, lambda t: tasks.decide_extension(
         db.session, db.session.get(ExtensionRequest, request_id), actor=current_user, now=utcnow(),
-        approve=decision == "approve", reason=reason, rules=_rules(), tz=_tz(),
-    ), "已批准延期申请" if decision == "approve" else "已驳回延期申请")
-
-
-def _new_deadline(task_id: int, *, needed: bool) -> tuple[date | None, str | None]:
-    """The new 整改时限 of a 退回 / 二次整改 / 回头看: required once the old one has passed."""
-    required = needed and workflow.deadline_passed(task_for_view(task_id), now=utcnow(), tz=_tz())
-    value, error = date_field(request.form, "new_deadline", label="新的整改时限", required=required)
-    if error and required:
-        error += "（原整改时限已过，须重新设定）"
-    elif value is not None and value < county_today():
-        error = "新的整改时限不能早于今天"
-    return value, error
+        approve=form.approve, reason=form.reason.data, rules=_rules(), tz=_tz(),
+    ), "已批准延期申请" if form.approve else "已驳回延期申请")
 
 
 @bp.post("/tasks/<int:task_id>/verify")
 @roles_required(ORG)
 def verify(task_id: int):
-    assessment = request.form.get("assessment", "")
-    sends_back = assessment in (Assessment.FAIR, Assessment.POOR)
-    reason, reason_error = text_field(request.form, "reason", label="理由", required=sends_back)
-    new_deadline, deadline_error = _new_deadline(task_id, needed=sends_back)
-    errors = _field_errors(
-        assessment=None if assessment in set(Assessment) else "请选择验收评价：好、较好、一般或差",
-        reason=reason_error and reason_error + "（验收评价为一般或差时任务进入二次整改）",
-        new_deadline=deadline_error)
-    return _run(task_id, "verify", errors, lambda t: workflow.verify(
-        db.session, t, actor=current_user, now=utcnow(), assessment=assessment, reason=reason,
-        new_deadline=new_deadline if sends_back else None, rules=_rules(), tz=_tz(),
-    ), "验收评价为“{}”，任务已退回二次整改".format(assessment) if sends_back else "已审核销号")
+    task_obj = task_for_view(task_id)
+    form = VerifyForm(**_cycle_facts(task_obj))
+    return _run(task_obj, "verify", form, lambda t: workflow.verify(
+        db.session, t, actor=current_user, now=utcnow(), assessment=Assessment(form.assessment.data),
+        reason=form.reason.data, new_deadline=form.new_deadline.data if form.sends_back else None,
+        rules=_rules(), tz=_tz(),
+    ), f"验收评价为“{form.assessment.data}”，任务已退回二次整改" if form.sends_back else "已审核销号")
 
 
 @bp.post("/tasks/<int:task_id>/return")
 @roles_required(ORG)
 def return_task(task_id: int):
-    reason, reason_error = text_field(request.form, "reason", label="退回理由")
-    new_deadline, deadline_error = _new_deadline(task_id, needed=True)
-    return _run(task_id, "return", _field_errors(reason=reason_error, new_deadline=deadline_error),
-                lambda t: workflow.return_task(db.session, t, actor=current_user, now=utcnow(), reason=reason,
-                                               new_deadline=new_deadline, rules=_rules(), tz=_tz()),
-                "已退回，任务回到整改中")
+    task_obj = task_for_view(task_id)
+    form = ReturnForm(**_cycle_facts(task_obj))
+    return _run(task_obj, "return", form, lambda t: workflow.return_task(
+        db.session, t, actor=current_user, now=utcnow(), reason=form.reason.data,
+        new_deadline=form.new_deadline.data, rules=_rules(), tz=_tz()), "已退回，任务回到整改中")
 
 
 @bp.post("/tasks/<int:task_id>/reopen")
 @roles_required(ORG)
 def reopen(task_id: int):
-    reason, reason_error = text_field(request.form, "reason", label="重新打开的理由")
-    new_deadline, deadline_error = _new_deadline(task_id, needed=True)
-    return _run(task_id, "reopen", _field_errors(reason=reason_error, new_deadline=deadline_error),
-                lambda t: workflow.reopen(db.session, t, actor=current_user, now=utcnow(), reason=reason,
-                                          new_deadline=new_deadline, rules=_rules(), tz=_tz()),
-                "回头看：任务已重新打开，进入二次整改")
+    task_obj = task_for_view(task_id)
+    form = ReopenForm(**_cycle_facts(task_obj))
+    return _run(task_obj, "reopen", form, lambda t: workflow.reopen(
+        db.session, t, actor=current_user, now=utcnow(), reason=form.reason.data,
+        new_deadline=form.new_deadline.data, rules=_rules(), tz=_tz()), "回头看：任务已重新打开，进入二次整改")
 
 
 @bp.post("/tasks/<int:task_id>/owner")
 @roles_required(ORG)
 def set_owner(task_id: int):
-    owner = db.session.get(User, int_arg(request.form.get("owner_id"), 0) or 0)
-    reason, reason_error = text_field(request.form, "reason", label="更换理由", required=False)
-    errors = _field_errors(owner_id="请选择新的责任人" if owner is None or not owner.active else None,
-                           reason=reason_error)
-    return _run(task_id, "owner", errors, lambda t: tasks.set_owner(
-        db.session, t, owner, actor=current_user, now=utcnow(), reason=reason,
+    task_obj, form = task_for_view(task_id), OwnerForm()
+    owner = db.session.get(User, form.owner_id.data) if form.owner_id.data is not None else None
+    if form.owner_id.data is not None and (owner is None or not owner.active):
+        form.owner_id.data = None  # a user gone or deactivated since the page was shown: choose again
+    return _run(task_obj, "owner", form, lambda t: tasks.set_owner(
+        db.session, t, owner, actor=current_user, now=utcnow(), reason=form.reason.data,
     ), "责任人已更换")
 
 
@@ -282,6 +275,11 @@ def _units_page(errors: dict | None = None, values: dict | None = None, status: 
 @roles_required(ORG, Role.ADMIN)
 def units_view():
     return _units_page()
+
+
+def _submitted(prefix: str) -> dict:
+    """The form's values, keyed as the page's fields are, to show them again beside a message."""
+    return {f"{prefix}-{k}": v for k, v in request.form.items() if k != "csrf_token"}
 
 
 def _unit_action(unit_id: int, form_name: str, action, success: str):

@@ -1,15 +1,21 @@
-"""Robot posts per second through the outbox (claims, lease renewal, mark per post) to a local receiver on
-127.0.0.1, against a floor: bare urllib posting the same bodies. Standalone:
+"""Robot posts per second through the outbox (claim, post, mark per post) to a local receiver on 127.0.0.1,
+against a floor: bare urllib posting the same bodies, in the same run. Standalone:
 
-    .venv/bin/python -m benchmarks.bench_robot            # SQLite
-    TRACKER_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python -m benchmarks.bench_robot
+    .venv/bin/python -m benchmarks.bench_robot            # SQLite, then PostgreSQL at TRACKER_BENCH_PG_URL
 """
 import os
 import sys
 import urllib.request
-from datetime import timedelta
 
-from benchmarks.common import bench_app, timed
+from benchmarks.common import bench_app
+from benchmarks.outbox_bench import (
+    bench_now,
+    compare,
+    drain,
+    reset_outbox,
+    rounds_text,
+    subject,
+)
 
 MESSAGES = 500
 
@@ -21,16 +27,14 @@ def run(messages: int = MESSAGES, database_url: str | None = None) -> dict:
     from tracker.mail.robot_delivery import deliver_robots
     from tracker.models import Unit
     from tracker.models.notify import Channel, OutboxMessage, OutboxStatus
-    from tracker.timeutil import parse_local
 
-    now = parse_local("2026-03-24T09:00")
-    with bench_app(database_url) as app, RobotReceiver() as receiver:
+    now = bench_now()
+    with bench_app(database_url), RobotReceiver() as receiver:
         unit = Unit(name="青山镇", robot_kind=robot.WECOM, robot_url=receiver.url())
         db.session.add(unit)
         db.session.flush()
         for i in range(messages):
-            title, text = robot.markdown(f"【提醒】青山镇：整改任务将于2026年3月31日到期：问题{i}", "干部队伍建设薄弱。" * 20,
-                                         f"http://tracker.test/notify/go/task/{i}")
+            title, text = robot.markdown(subject(i), "干部队伍建设薄弱。" * 20, f"http://tracker.test/notify/go/task/{i}")
             db.session.add(OutboxMessage(key=f"bench:{i}:robot", kind="task_remind", channel=Channel.ROBOT,
                                          unit_id=unit.id, to_addresses=[], cc_addresses=[], subject=title,
                                          body_text=text, body_html="", status=OutboxStatus.PENDING, attempts=0,
@@ -45,34 +49,26 @@ def run(messages: int = MESSAGES, database_url: str | None = None) -> dict:
                 with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=20) as r:
                     r.read()
 
-        db.session.expunge_all()  # the delivery job starts from a fresh session, as it does in the scheduler
-        floor_seconds, _ = timed(floor)
-        floor_posts = len(receiver.posts)
-
         def outbox():
-            sent, moment = 0, now
-            while sent < messages:
-                result = deliver_robots(db.session, now=moment, worker="bench")
-                if result.claimed == 0:
-                    break
-                sent += result.sent
-                moment += timedelta(seconds=1)
+            before = len(receiver.posts)
+            sent = drain(deliver_robots, db.session, messages, now)
+            keys = receiver.keys()[before:]
+            assert len(keys) == len(set(keys)) == messages, len(keys)
             return sent
 
-        outbox_seconds, sent = timed(outbox)
-        keys = receiver.keys()[floor_posts:]
-        assert sent == messages and len(keys) == len(set(keys)) == messages, (sent, len(keys))
-        dialect = db.engine.dialect.name
-    return {"messages": messages, "dialect": dialect, "floor_per_s": messages / floor_seconds,
-            "outbox_per_s": messages / outbox_seconds, "ratio": floor_seconds / outbox_seconds}
+        result = compare(messages, db.engine.dialect.name, floor=lambda: floor, outbox=outbox,
+                         reset=lambda: reset_outbox(db.session))
+    return result
 
 
 def report(result: dict) -> str:
     return (f"群机器人 {result['messages']} 条（{result['dialect']}，本机 HTTP 接收器）：发件箱 {result['outbox_per_s']:.0f} 条/秒，"
-            f"裸 urllib 下限 {result['floor_per_s']:.0f} 条/秒，比值 {result['ratio']:.2f}"
-            "（发件箱每条多两次数据库提交：续租认领、标记已发送）")
+            f"裸 urllib 下限 {result['floor_per_s']:.0f} 条/秒，比值 {result['ratio']:.2f}" + rounds_text(result)
+            + "；发件箱每条一次提交（标记已发送）")
 
 
 if __name__ == "__main__":
-    print(report(run(database_url=os.environ.get("TRACKER_BENCH_PG_URL") or None)))
+    print(report(run()))
+    if os.environ.get("TRACKER_BENCH_PG_URL"):
+        print(report(run(database_url=os.environ["TRACKER_BENCH_PG_URL"])))
     sys.exit(0)

@@ -1,19 +1,20 @@
 """The delivery job: claim due outbox rows, send them over one SMTP connection, mark each one at once.
 
-Claiming is an UPDATE of rows still pending (or whose claim lease ran out) to 'sending' under a fresh
-claim token, after a SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; concurrent senders therefore get
-disjoint rows. Before each message the sender renews the lease of the rows it still holds (claimed_by is
-its token, status 'sending', lease not run out) and sends the message only if that row was among them;
-it marks the row sent under the same condition. A batch longer than the lease therefore keeps its rows,
-and a sender that lost a row (its lease ran out during one slow message, and another sender took it)
-skips it instead of sending it again. A scheduler that lost its leadership stops before the next batch
-and the next message. The only window for a duplicate left is a crash (or a lost claim) between the
-server's accept and the commit of the mark: at most one mail per crashed sender (docs/exactly-once.md).
-Rows of a crashed sender come back after MAIL_CLAIM_LEASE_SECONDS, or at once when a new scheduler takes
-over from a dead one.
+Claiming is one UPDATE of rows still pending (or whose claim lease ran out on the real clock) to 'sending'
+under a fresh claim token, after a SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; concurrent senders
+therefore get disjoint rows, and the rows are read once, as plain values (claims.py). The lease is renewed
+when less than half of it is left (claims.Lease): a sender that finds a row no longer its own (it was paused
+past its lease and another sender took the row) skips it instead of sending it twice. Each row is marked
+sent, only while the claim is still ours, in a durable commit that runs while the next message goes out;
+that message's final "." (the moment the server takes it) waits for the commit (marks.py). The only window
+for a duplicate left is therefore a crash between the server's accept and that commit: at most one mail
+per crashed sender (docs/exactly-once.md). A scheduler that lost its leadership stops before the next
+message. Rows of a crashed sender come back after MAIL_CLAIM_LEASE_SECONDS, or at once when a new
+scheduler takes over from a dead one.
 """
 import email.charset
 import logging
+import re
 import smtplib
 import socket
 import uuid
@@ -22,25 +23,62 @@ from email.mime.text import MIMEText
 
 from flask import current_app
 from flask_mail import Connection, Message
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from tracker.extensions import mail
-from tracker.models.notify import OutboxMessage, OutboxStatus
-from tracker.mail.claims import (  # noqa: F401  (renew, claim, backoff, Clock: this module's API since the start)
+from tracker.mail.claims import (  # noqa: F401  (renew, claim, backoff: this module's API since the start)
     ERROR_MAX,
-    Clock,
     DeliveryResult,
     _always,
     _failed,
     backoff,
     claim,
     claim_lease_seconds,
+    give_back,
+    new_lease,
     renew,
 )
+from tracker.mail.marks import MarkWriter
 from tracker.mail.outbox import clean_addresses, clean_subject, message_id
+from tracker.models.notify import OutboxMessage, OutboxStatus
 from tracker.settings import settings
 
 log = logging.getLogger("tracker.delivery")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class _AcceptHook:
+    """smtplib's data() with a hook right before the final ".": the server takes the message only with that
+    dot, so whatever must be durable before it takes the next message (the previous one's mark) is waited
+    for there, and the rest of the exchange overlaps it."""
+
+    before_accept = None
+    in_data = False
+
+    def data(self, msg):
+        if self.before_accept is None:
+            return super().data(msg)
+        self.putcmd("data")
+        code, answer = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, answer)
+        quoted = _LEADING_DOT.sub(b"..", msg)
+        if not quoted.endswith(b"\r\n"):
+            quoted += b"\r\n"
+        self.in_data = True
+        self.send(quoted)
+        self.before_accept()
+        self.send(b".\r\n")
+        self.in_data = False
+        return self.getreply()
+
+
+class _SMTP(_AcceptHook, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_AcceptHook, smtplib.SMTP_SSL):
+    pass
 
 
 class TimeoutConnection(Connection):
@@ -51,8 +89,11 @@ class TimeoutConnection(Connection):
         self.timeout = timeout
 
     def configure_host(self):
-        cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        cls = _SMTP_SSL if self.mail.use_ssl else _SMTP
         host = cls(self.mail.server, self.mail.port, timeout=self.timeout)
+        # The final "." follows the body in a second small write: without NODELAY, Nagle's algorithm holds it
+        # back until the server's delayed ACK (40 ms on Linux).
+        host.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         host.set_debuglevel(int(self.mail.debug))
         if self.mail.use_tls:
             host.starttls()
@@ -139,8 +180,10 @@ def deliver(session, *, now: datetime, worker: str = "tick", still_leading=_alwa
 
 
 def deliver_email(session, *, now: datetime, worker: str = "tick", still_leading=_always) -> DeliveryResult:
-    """Claims up to MAIL_BATCH_SIZE due mail rows and sends them; commits per row. `still_leading` is asked
-    before the batch and before each message: a scheduler that lost its leadership stops sending at once."""
+    """Claims up to MAIL_BATCH_SIZE due mail rows in one commit and sends them over one SMTP connection.
+    Each row is marked sent by the mark writer (marks.py) in a durable commit that overlaps the next
+    message's SMTP exchange; that message's final "." waits for it. `still_leading` is asked before the
+    batch and before each message: a scheduler that lost its leadership stops sending at once."""
     config = settings().mail
     if not still_leading():
         log.error("调度器已失去领导权，不再发送邮件")
@@ -149,100 +192,111 @@ def deliver_email(session, *, now: datetime, worker: str = "tick", still_leading
     if problem:
         log.warning(problem)
     token = f"{worker}:{uuid.uuid4().hex[:12]}"
-    clock = Clock(now)
-    rows = claim(session, now=now, token=token, limit=config.batch_size)
+    lease = new_lease()
+    rows = claim(session, now=now, token=token, limit=config.batch_size, lease=lease)
     result = DeliveryResult(claimed=len(rows))
     if not rows:
         return result
-    max_attempts, base, sender = config.max_attempts, config.retry_base_seconds, config.sender
+    failure = {"now": now, "max_attempts": config.max_attempts, "base": config.retry_base_seconds, "token": token}
     # Settings are read now, not at init_app: the SMTP server may be reconfigured at run time.
     state = mail.init_mail(current_app.config, bool(current_app.debug), testing=False)
     connection = TimeoutConnection(state, config.timeout_seconds)
-    pending = list(rows)
+    writer = MarkWriter(session.get_bind(), result)
+    index, lost = 0, set()
     try:
         try:
             connection.host = connection.configure_host()
         except (OSError, smtplib.SMTPException) as exc:
             raise ConnectionLost(f"无法连接邮件服务器 {config.server}:{config.port}："
                                  f"{type(exc).__name__}: {exc}") from exc
-        while pending:
-            row = pending[0]
+        connection.host.before_accept = writer.settle
+        envelope_from = sender_address(config.sender)
+        for index, row in enumerate(rows):
             if not still_leading():
-                log.error("调度器已失去领导权，停止发送本批其余%d封邮件", len(pending))
-                _give_back(session, pending, token)
-                pending = []
+                log.error("调度器已失去领导权，停止发送本批其余%d封邮件", len(rows) - index)
+                writer.call(_give_back, [r.id for r in rows[index:]], token)
                 break
-            if row.id not in renew(session, token=token, now=clock()):
+            if lease.due():
+                held = writer.call(_renew, token, lease)
+                lost = {r.id for r in rows[index:]} - held
+            if row.id in lost:
                 # Our lease ran out and another sender may have it: sending now could send it twice.
                 log.warning("邮件 %s 已不归本进程发送（租约已过期），跳过", row.key)
                 result.lost += 1
-                session.expire(row)
-                pending.pop(0)
                 continue
-            _send_one(session, connection, row, sender=sender, now=now, max_attempts=max_attempts, base=base,
-                      result=result, token=token)
-            pending.pop(0)
-    except ConnectionLost as lost:
-        for row in pending:  # the server went away: every unsent row of the batch is retried later
-            _failed(session, row, str(lost), permanent=False, now=now, max_attempts=max_attempts, base=base,
-                    result=result, token=token)
+            _send_one(writer, connection, row, sender=config.sender, envelope_from=envelope_from, failure=failure)
+        else:
+            index = len(rows)
+    except ConnectionLost as gone:
+        writer.settle()
+        for row in rows[index:]:  # the server went away: every unsent row of the batch is retried later
+            if row.id not in lost:
+                writer.submit(_fail, row, str(gone), permanent=False, **failure)
     finally:
         _close(connection)
+        try:
+            writer.settle()
+        finally:
+            writer.close()
     return result
 
 
-def _give_back(session, rows, token: str) -> None:
-    """Unsent rows of a sender that stops early go back to pending at once (only those it still holds)."""
-    session.execute(update(OutboxMessage).where(
-        OutboxMessage.id.in_([r.id for r in rows]), OutboxMessage.claimed_by == token,
-        OutboxMessage.status == OutboxStatus.SENDING,
-    ).values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None).execution_options(
-        synchronize_session=False))
-    session.commit()
+def _fail(conn, part, row, error, **failure):
+    _failed(conn, row, error, result=part, **failure)
 
 
-def _send_one(session, connection, row, *, sender, now, max_attempts, base, result, token) -> None:
+def _renew(conn, _part, token, lease):
+    return renew(conn, token=token, lease=lease)
+
+
+def _give_back(conn, _part, ids, token):
+    give_back(conn, ids, token)
+
+
+def _send_one(writer, connection, row, *, sender, envelope_from, failure) -> None:
     try:
         message = build_message(row, sender)
         recipients = list(message.send_to)
         if not recipients:
-            _failed(session, row, "没有有效的收件人地址", permanent=True, now=now, max_attempts=max_attempts,
-                    base=base, result=result, token=token)
+            writer.submit(_fail, row, "没有有效的收件人地址", permanent=True, **failure)
             return
         payload = message.as_bytes()
     except Exception as exc:  # noqa: BLE001 - a hostile row fails alone, the batch goes on
-        _failed(session, row, f"邮件无法生成：{type(exc).__name__}: {exc}", permanent=True, now=now,
-                max_attempts=max_attempts, base=base, result=result, token=token)
+        writer.submit(_fail, row, f"邮件无法生成：{type(exc).__name__}: {exc}", permanent=True, **failure)
         return
     try:
         # Flask-Mail's Connection.send drops sendmail's return value (the partly refused recipients).
-        refused = connection.host.sendmail(sender_address(sender), recipients, payload)
+        refused = connection.host.sendmail(envelope_from, recipients, payload)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
         error, permanent = _server_error(exc)
         _reset(connection)
-        _failed(session, row, error, permanent=permanent, now=now, max_attempts=max_attempts, base=base,
-                result=result, token=token)
+        writer.submit(_fail, row, error, permanent=permanent, **failure)
         return
-    except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError, socket.timeout) as exc:
+    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:
         raise ConnectionLost(f"邮件服务器连接中断：{type(exc).__name__}: {exc}") from exc
+    writer.submit(_mark_sent, row.id, row.key, token=failure["token"], now=failure["now"], refused=refused)
+
+
+def _mark_sent(conn, part, row_id: int, key: str, *, token: str, now: datetime, refused: dict) -> None:
     values = {"attempts": OutboxMessage.attempts + 1, "status": OutboxStatus.SENT, "sent_at": now,
               "claimed_until": None}
     if refused:
         partly = {addr: f"{code} {_text(msg)}" for addr, (code, msg) in refused.items()}
         values["refused"] = partly
         values["last_error"] = ("部分收件人被拒收：" + "；".join(f"{a}: {e}" for a, e in partly.items()))[:ERROR_MAX]
-    # Marked right after the accept, and only while the claim is still ours: the crash window is this commit.
-    marked = session.execute(update(OutboxMessage).where(
-        OutboxMessage.id == row.id, OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING,
-    ).values(**values).execution_options(synchronize_session=False)).rowcount
-    session.commit()
-    session.expire(row)
+    # Only while the claim is still ours; durable before the server takes the next message.
+    marked = conn.execute(_MARK_SENT.values(**values), {"row_id": row_id, "token": token}).rowcount
+    conn.commit()
     if marked:
-        result.sent += 1
+        part.sent += 1
     else:
-        result.lost += 1
-        log.error("邮件 %s 已被服务器接收，但其发送权已被其他进程接手：可能重复一封（见 docs/exactly-once.md）", row.key)
+        part.lost += 1
+        log.error("邮件 %s 已被服务器接收，但其发送权已被其他进程接手：可能重复一封（见 docs/exactly-once.md）", key)
 
+
+_MARK_SENT = update(OutboxMessage).where(
+    OutboxMessage.id == bindparam("row_id"), OutboxMessage.claimed_by == bindparam("token"),
+    OutboxMessage.status == OutboxStatus.SENDING)
 
 
 def sender_address(sender) -> str:
@@ -261,6 +315,12 @@ def _reset(connection) -> None:
 
 def _close(connection) -> None:
     if connection.host is None:
+        return
+    if getattr(connection.host, "in_data", False):
+        # Stopped inside DATA (the previous mark failed): without the final "." the server drops the
+        # message; a QUIT now would be read as part of its body.
+        connection.host.close()
+        connection.host = None
         return
     try:
         connection.host.quit()

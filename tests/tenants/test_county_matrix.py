@@ -1,0 +1,103 @@
+"""Isolation across counties, walked like unit isolation: the security matrix's world is one county (the
+install's default, its 组织部 and 纪委 attached to it); a second county gets its own 组织部 and 纪委. Every URL
+of the matrix that names unit A's records (takes_a_id) must answer the other county's accounts 404 and write
+nothing — the 组织部 of one county is to another county what unit B's secretary is to unit A.
+"""
+import pytest
+
+from tests.security import snapshot
+from tests.security.expected import CASES, cases_in_walk_order
+from tests.security.test_role_matrix import _describe, _send
+from tests.security.world import build_world
+from tests.webhelpers import login, quick_user
+from tracker.models import Organization, OrgLevel, Role
+
+OTHER_ROLES = {"org_w": Role.ORG_DEPT, "disc_w": Role.DISCIPLINE}
+
+# Cases naming the first county's records that are not marked takes_a_id (only 组织部 may use them at all).
+ALSO_NAMING_RECORDS = {"task_overall", "go_task_overall", "robot_page", "robot_save", "phone_called", "rename",
+                       "merge"}
+
+_PROPOSAL = "tracker/proposals/dossier.py can_view_proposal: and access.can_view_proposal_scope(user, proposal)"
+_LEDGER = "tracker/web/ledger.py _reviews_query: start from access.visible_reviews(current_user)"
+_OUTBOX = ("tracker/web/notices.py outbox_detail/outbox_retry: 404 unless the row's task (can_view_task) or "
+           "unit (can_view_unit) is the user's")
+_UNITS = "tracker/web/org.py _unit_action: guards.unit_for_manage(unit_id) instead of db.get_or_404"
+_REACH = "tracker/web/reach.py robot_settings, mark_called: 404 unless access.can_view_unit(current_user, unit)"
+# Views not scoped by county yet, with the change each needs (files of other engineers: the report of
+# issue 10 lists them). Strict: once fixed, the entry must go and the case joins the walk.
+NOT_YET_SCOPED = {
+    **{(name, role): _PROPOSAL for role in OTHER_ROLES
+       for name in ("proposal", "proposal_unit", "proposal_circular", "proposal_draft")},
+    **{(name, "org_w"): _PROPOSAL for name in ("proposal_decide", "proposal_dismiss",
+                                               "proposal_request_explanation", "org_handling_page")},
+    ("ledger_download", "org_w"): _LEDGER,
+    ("ledger_print", "org_w"): _LEDGER,
+    ("outbox_detail", "org_w"): _OUTBOX,
+    ("outbox_retry", "org_w"): _OUTBOX,
+    # Refused without a write already (services/units.py checks the county), but 400 with a message, not 404.
+    ("rename", "org_w"): _UNITS,
+    ("merge", "org_w"): _UNITS,
+    ("robot_page", "org_w"): _REACH,
+    ("robot_save", "org_w"): _REACH,
+    ("phone_called", "org_w"): _REACH,
+}
+
+
+@pytest.fixture
+def world(app, db):
+    world = build_world(app, db.session)
+    west = Organization(name="西河县", level=OrgLevel.COUNTY)
+    db.session.add(west)
+    db.session.flush()
+    for key, role in OTHER_ROLES.items():
+        user = quick_user(db.session, role, username=key.replace("_", "-"), name=f"西河县{key}")
+        user.organization_id = west.id
+        world.users[key] = user
+    db.session.commit()
+    return world
+
+
+def _a_cases():
+    return [c for c in cases_in_walk_order() if c.takes_a_id or c.name in ALSO_NAMING_RECORDS]
+
+
+def test_the_matrix_names_records_of_every_kind():
+    """The walk below covers tasks, files, proposals, reviews (ledger), accounts and units."""
+    endpoints = {c.endpoint for c in CASES if c.takes_a_id}
+    for needed in ("secretary.task", "secretary.evidence", "org.task", "proposals.proposal",
+                   "ledger.download", "admin.edit_user"):
+        assert needed in endpoints, needed
+
+
+@pytest.mark.parametrize("role", sorted(OTHER_ROLES))
+def test_another_countys_records_answer_404(app, world, role):
+    client = app.test_client()
+    login(client, world.users[role].username)
+    problems = []
+    for case in _a_cases():
+        if (case.name, role) not in NOT_YET_SCOPED:
+            problems.extend(_refused(app, world, client, role, case))
+    assert not problems, f"{len(problems)} answer(s) as {role} of another county:\n  " + "\n  ".join(problems)
+
+
+def _refused(app, world, client, role, case) -> list[str]:
+    before = snapshot.take(app)
+    response = _send(app, world, client, role, case)
+    where = f"{case.name}: {case.method} {case.url(world)}"
+    problems = []
+    if response.status_code != 404:
+        problems.append(f"{where} answered {_describe(response)}, expected 404")
+    changes = snapshot.take(app).changes_since(before)
+    if changes:
+        problems.append(f"{where} wrote: {'; '.join(changes)}")
+    return problems
+
+
+@pytest.mark.parametrize("name,role", [pytest.param(name, role, id=f"{name}-{role}", marks=pytest.mark.xfail(
+    strict=True, reason=f"not scoped by county yet: {reason}")) for (name, role), reason in NOT_YET_SCOPED.items()])
+def test_not_yet_scoped(app, world, name, role):
+    case = next(c for c in _a_cases() if c.name == name)
+    client = app.test_client()
+    login(client, world.users[role].username)
+    assert _refused(app, world, client, role, case) == []

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from tracker.models import (
     EscalationLevel,
@@ -22,7 +22,7 @@ from tracker.models import (
     User,
 )
 from tracker.proposals.visibility import owner_level_label
-from tracker.services.dashboard import OVERALL_UNIT_LABEL
+from tracker.services.dashboard import OVERALL_UNIT_LABEL, escape_like
 from tracker.timeutil import cn_date
 
 # The conventional 整改台账, in the order the county's sheets have always had.
@@ -56,8 +56,28 @@ class LedgerRow:
                 self.progress, self.evidence, self.status, self.closed_on, self.assessment, self.level, self.remark]
 
 
-def ledger_rows(session, review: Review, *, unit_id: int | None = None, tz: str | None = None) -> list[LedgerRow]:
-    """The review's tasks in 点评 order; with unit_id, only that unit's own rows (for its secretary)."""
+@dataclass(frozen=True)
+class LedgerFilters:
+    """The ledger screen's filters: a 责任单位 as the ledger names it, a 状态, text in the 问题 or the 措施."""
+
+    unit: str = ""
+    status: str = ""
+    q: str = ""
+
+
+def _scope(review_id: int, unit_id: int | None) -> list:
+    scope = [Task.review_id == review_id]
+    if unit_id is not None:  # a secretary: their unit's own rows, never the 全县共性问题
+        scope += [Task.unit_id == unit_id, Task.is_overall.is_(False)]
+    return scope
+
+
+def ledger_select(review_id: int, *, unit_id: int | None = None, filters: LedgerFilters = LedgerFilters()):
+    """The review's ledger as a select() of (Task, unit name, owner name, latest 整改进展, 序号), in 点评 order.
+
+    序号 is the row's place in the whole ledger (numbered before the filters), so a filtered row keeps the
+    number it has in the downloaded sheet.
+    """
     latest_progress = (  # the latest 整改进展 or 申请销号's 完成情况
         select(ProgressUpdate.body)
         .where(ProgressUpdate.task_id == Task.id,
@@ -65,51 +85,91 @@ def ledger_rows(session, review: Review, *, unit_id: int | None = None, tz: str 
         .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
         .limit(1).correlate(Task).scalar_subquery()
     )
+    numbered = (select(Task.id.label("task_id"),
+                       func.row_number().over(order_by=(Task.ledger_position, Task.id)).label("number"))
+                .where(*_scope(review_id, unit_id)).subquery())
     query = (
-        select(Task, Unit.name, User.name, latest_progress)
+        select(Task, Unit.name.label("unit_name"), User.name.label("owner_name"), latest_progress.label("progress"),
+               numbered.c.number)
+        .join(numbered, numbered.c.task_id == Task.id)
         .outerjoin(Unit, Unit.id == Task.unit_id)
         .outerjoin(User, User.id == Task.owner_id)
-        .where(Task.review_id == review.id)
-        .order_by(Task.ledger_position, Task.id)
+        .order_by(numbered.c.number)
     )
-    if unit_id is not None:
-        query = query.where(Task.unit_id == unit_id, Task.is_overall.is_(False))
-    files = _evidence_names(session, review, unit_id)
-    rows = []
-    for number, (task, unit_name, owner_name, progress) in enumerate(session.execute(query), start=1):
-        owner = owner_name or ""
-        if task.responsible_person:
-            owner = f"{owner}；具体责任人：{task.responsible_person}" if owner else task.responsible_person
-        rows.append(LedgerRow(
-            number=number,
-            unit=OVERALL_UNIT_LABEL if task.is_overall or task.unit_id is None else (unit_name or ""),
-            owner=owner,
-            problem=task.problem_text,
-            measures=task.measures or "",
-            task_type=task.task_type,
-            deadline=TaskType.ONGOING.value if task.deadline is None else cn_date(task.deadline),
-            progress=progress or "",
-            status=task.status,
-            closed_on=cn_date(task.closed_at, tz),
-            evidence="\n".join(files.get(task.id, ())),
-            assessment=task.assessment or "",
-            remark=_remark(task, bool(files.get(task.id))),
-            # A secretary's ledger stops at 督办: 约谈 and 通报 are proposals until people decide.
-            level=(owner_level_label(task.escalation_level) if unit_id is not None else
-                   EscalationLevel.LABELS.get(task.escalation_level, str(task.escalation_level))),
-        ))
-    return rows
+    if filters.unit == OVERALL_UNIT_LABEL:
+        query = query.where(or_(Task.is_overall.is_(True), Task.unit_id.is_(None)))
+    elif filters.unit:
+        query = query.where(Unit.name == filters.unit, Task.is_overall.is_(False))
+    if filters.status:
+        query = query.where(Task.status == filters.status)
+    if filters.q:
+        pattern = f"%{escape_like(filters.q)}%"
+        query = query.where(or_(Task.problem_text.ilike(pattern, escape="\\"),
+                                func.coalesce(Task.measures, "").ilike(pattern, escape="\\")))
+    return query
 
 
-def _evidence_names(session, review: Review, unit_id: int | None) -> dict[int, list[str]]:
-    """佐证材料 file names per task of the review: one query."""
-    query = (select(Evidence.task_id, Evidence.original_name).join(Task, Task.id == Evidence.task_id)
-             .where(Task.review_id == review.id).order_by(Evidence.task_id, Evidence.id))
-    if unit_id is not None:
-        query = query.where(Task.unit_id == unit_id)
+def ledger_count(session, review_id: int, *, unit_id: int | None = None) -> int:
+    """How many rows the whole ledger has (before the screen's filters)."""
+    return session.scalar(select(func.count(Task.id)).where(*_scope(review_id, unit_id))) or 0
+
+
+def ledger_unit_names(session, review_id: int) -> list[str]:
+    """The 责任单位 of the review's ledger, as its rows name them (the 全县共性问题 under their own label)."""
+    found = session.execute(select(Task.is_overall, Task.unit_id.is_(None), Unit.name).distinct()
+                            .outerjoin(Unit, Unit.id == Task.unit_id).where(Task.review_id == review_id))
+    return sorted({OVERALL_UNIT_LABEL if overall or no_unit else (name or "") for overall, no_unit, name in found})
+
+
+def rows_of(session, results, *, owners_view: bool = False, tz: str | None = None) -> list[LedgerRow]:
+    """LedgerRows of ledger_select()'s results (a page of them, or all): their 佐证材料 in one query.
+
+    owners_view: a secretary's ledger stops at 督办 (约谈 and 通报 are proposals until people decide)."""
+    results = list(results)
+    files = _evidence_names(session, [result[0].id for result in results])
+    return [_row(number, task, unit_name=unit_name, owner_name=owner_name, progress=progress,
+                 files=files.get(task.id, []), owners_view=owners_view, tz=tz)
+            for task, unit_name, owner_name, progress, number in results]
+
+
+def ledger_rows(session, review: Review, *, unit_id: int | None = None, tz: str | None = None) -> list[LedgerRow]:
+    """The review's whole ledger in 点评 order; with unit_id, only that unit's own rows (for its secretary)."""
+    return rows_of(session, session.execute(ledger_select(review.id, unit_id=unit_id)),
+                   owners_view=unit_id is not None, tz=tz)
+
+
+def _row(number: int, task: Task, *, unit_name: str | None, owner_name: str | None, progress: str | None,
+         files: list[str], owners_view: bool, tz: str | None) -> LedgerRow:
+    owner = owner_name or ""
+    if task.responsible_person:
+        owner = f"{owner}；具体责任人：{task.responsible_person}" if owner else task.responsible_person
+    return LedgerRow(
+        number=number,
+        unit=OVERALL_UNIT_LABEL if task.is_overall or task.unit_id is None else (unit_name or ""),
+        owner=owner,
+        problem=task.problem_text,
+        measures=task.measures or "",
+        task_type=task.task_type,
+        deadline=TaskType.ONGOING.value if task.deadline is None else cn_date(task.deadline),
+        progress=progress or "",
+        status=task.status,
+        closed_on=cn_date(task.closed_at, tz),
+        evidence="\n".join(files),
+        assessment=task.assessment or "",
+        remark=_remark(task, bool(files)),
+        level=(owner_level_label(task.escalation_level) if owners_view else
+               EscalationLevel.LABELS.get(task.escalation_level, str(task.escalation_level))),
+    )
+
+
+def _evidence_names(session, task_ids: list[int]) -> dict[int, list[str]]:
+    """佐证材料 file names per task: one query."""
     names: dict[int, list[str]] = {}
-    for task_id, name in session.execute(query):
-        names.setdefault(task_id, []).append(name)
+    if task_ids:
+        for task_id, name in session.execute(select(Evidence.task_id, Evidence.original_name)
+                                             .where(Evidence.task_id.in_(task_ids))
+                                             .order_by(Evidence.task_id, Evidence.id)):
+            names.setdefault(task_id, []).append(name)
     return names
 
 
@@ -222,21 +282,8 @@ def rows_for_tasks(session, tasks: list[Task], *, tz: str | None = None) -> list
                    ProgressUpdate.kind.in_((UpdateKind.PROGRESS, UpdateKind.CLOSURE_REQUEST)))
             .order_by(ProgressUpdate.created_at, ProgressUpdate.id)):
         progress[task_id] = body  # the latest wins
-    files: dict[int, list[str]] = {}
-    for task_id, name in session.execute(select(Evidence.task_id, Evidence.original_name)
-                                         .where(Evidence.task_id.in_(ids)).order_by(Evidence.id)):
-        files.setdefault(task_id, []).append(name)
-    rows = []
-    for number, task in enumerate(tasks, start=1):
-        owner = task.owner.name if task.owner else ""
-        if task.responsible_person:
-            owner = f"{owner}；具体责任人：{task.responsible_person}" if owner else task.responsible_person
-        rows.append(LedgerRow(
-            number=number, unit=OVERALL_UNIT_LABEL if task.is_overall or task.unit is None else task.unit.name,
-            owner=owner, problem=task.problem_text, measures=task.measures or "", task_type=task.task_type,
-            deadline=TaskType.ONGOING.value if task.deadline is None else cn_date(task.deadline),
-            progress=progress.get(task.id, ""), status=task.status, closed_on=cn_date(task.closed_at, tz),
-            level=EscalationLevel.LABELS.get(task.escalation_level, str(task.escalation_level)),
-            evidence="\n".join(files.get(task.id, ())), assessment=task.assessment or "",
-            remark=_remark(task, bool(files.get(task.id)))))
-    return rows
+    files = _evidence_names(session, ids)
+    return [_row(number, task, unit_name=task.unit.name if task.unit else None,
+                 owner_name=task.owner.name if task.owner else None, progress=progress.get(task.id),
+                 files=files.get(task.id, []), owners_view=False, tz=tz)
+            for number, task in enumerate(tasks, start=1)]

@@ -11,11 +11,11 @@ from sqlalchemy import exists, select
 from tracker.extensions import db
 from tracker.models import Review, Role, Task, TaskStatus
 from tracker.services import ledger
-from tracker.web.guards import roles_required
-from tracker.web.hardening import parse_int
 from tracker.settings import settings
 from tracker.timeutil import cn_date
-from tracker.web.main import county_today
+from tracker.web.guards import roles_required
+from tracker.web.hardening import parse_int
+from tracker.web.main import county_today, paginate_rows
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -70,24 +70,29 @@ def _heading() -> dict:
 @bp.get("/")
 @roles_required(Role.ORG_DEPT, Role.SECRETARY)
 def index():
-    """The chosen review's ledger on screen, filtered by 责任单位, 状态 and text, with its downloads."""
+    """The chosen review's ledger on screen, filtered by 责任单位, 状态 and text, a page at a time, with its
+    downloads (which always hold the whole ledger)."""
     unit_id = _own_unit()
     reviews = db.session.scalars(_reviews_query(unit_id)).all()
     chosen = request.args.get("review", "")
     review = next((r for r in reviews if str(r.id) == chosen), reviews[0] if reviews else None)
     if chosen and (review is None or str(review.id) != chosen):
         abort(404)
-    rows = ledger.ledger_rows(db.session, review, unit_id=unit_id, tz=settings().timezone) if review else []
-    unit_names = sorted({row.unit for row in rows})
-    unit_filter, status_filter = request.args.get("unit", ""), request.args.get("status", "")
-    q = (request.args.get("q") or "").strip()[:100]
-    shown = [row for row in rows if (not unit_filter or row.unit == unit_filter)
-             and (not status_filter or row.status == status_filter) and (not q or q in row.problem or q in row.measures)]
-    return render_template("ledger/index.html", reviews=reviews, review=review, rows=shown, total=len(rows),
-                           columns=ledger.COLUMNS, unit_names=unit_names, statuses=list(TaskStatus),
-                           unit_filter=unit_filter, status_filter=status_filter, q=q,
-                           title=ledger.ledger_title(review, settings().org_dept_name) if review else "",
-                           own_unit_only=unit_id is not None, **_heading())
+    filters = ledger.LedgerFilters(unit=request.args.get("unit", "")[:200], status=request.args.get("status", "")[:20],
+                                   q=(request.args.get("q") or "").strip()[:100])
+    page = rows = None
+    if review is not None:
+        page = paginate_rows(ledger.ledger_select(review.id, unit_id=unit_id, filters=filters))
+        rows = ledger.rows_of(db.session, page.items, owners_view=unit_id is not None, tz=settings().timezone)
+    args = {k: v for k, v in (("review", review.id if review else None), ("unit", filters.unit),
+                              ("status", filters.status), ("q", filters.q)) if v}
+    return render_template(
+        "ledger/index.html", reviews=reviews, review=review, page=page, rows=rows or [], args=args,
+        total=ledger.ledger_count(db.session, review.id, unit_id=unit_id) if review else 0,
+        columns=ledger.COLUMNS, statuses=list(TaskStatus), filters=filters,
+        unit_names=ledger.ledger_unit_names(db.session, review.id) if review and unit_id is None else [],
+        title=ledger.ledger_title(review, settings().org_dept_name) if review else "",
+        own_unit_only=unit_id is not None, **_heading())
 
 
 @bp.get("/download")

@@ -73,7 +73,7 @@ run: $(VENV)/.demo-deps
 	$(BIN)/python -m tracker.mail.robot_sink --port $(DEMO_ROBOT_PORT) & robot=$$!; \
 	$(BIN)/tracker scheduler & scheduler=$$!; \
 	$(BIN)/tracker run --host $(HOST) --port $(PORT) & web=$$!; \
-	trap 'kill -TERM $$web $$scheduler $$sink $$robot 2>/dev/null; wait; echo "已停止。"; exit 0' INT TERM; \
+	trap 'kill -TERM $$web $$scheduler $$sink $$robot 2>/dev/null; (sleep 15; kill -KILL $$web $$scheduler $$sink $$robot 2>/dev/null) & killer=$$!; wait $$web $$scheduler $$sink $$robot; kill $$killer 2>/dev/null; echo "已停止。"; exit 0' INT TERM; \
 	wait $$web; kill -TERM $$scheduler $$sink $$robot 2>/dev/null; wait
 
 $(VENV)/.demo-deps: $(BIN)/tracker requirements/demo.txt

@@ -6,7 +6,6 @@ Cc, Subject and the text body — instead of aiosmtpd's raw base64. Ctrl-C (or S
 import argparse
 import signal
 import sys
-import threading
 from email import message_from_bytes, policy
 
 
@@ -41,13 +40,23 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=2526)
     args = parser.parse_args(argv)
     controller = Controller(PrintingHandler(), hostname=args.host, port=args.port)
-    stop = threading.Event()
+
+    def stop(*_):
+        # Ctrl-C reaches us and `make run`'s kill -TERM right after: the second signal must not interrupt
+        # the shutdown (a handler taking a lock the interrupted code holds left the sink hanging).
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, stop)
     controller.start()
     print(f"演示邮件接收：SMTP {args.host}:{args.port}（收到的邮件打印在这里）", flush=True)
     try:
-        stop.wait()
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
     finally:
         controller.stop()
     return 0

@@ -55,3 +55,17 @@ def test_export_the_filtered_list(app, db, client, world):
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     problems = {row[3] for row in sheet.iter_rows(min_row=4, values_only=True)}
     assert world.overdue.problem_text in problems and world.script.problem_text not in problems
+
+
+def test_a_batch_with_a_bad_date_or_a_value_that_is_no_task_changes_nothing(app, db, client, world):
+    login_role(client, world, "org_dept")
+    before = world.overdue.deadline
+    for data, message in (({"task_id": [world.overdue.id], "deadline": "2026-02-30"}, "整改时限格式不正确"),
+                          ({"task_id": [world.overdue.id]}, "请填写整改时限"),
+                          ({"task_id": [world.overdue.id, "9" * 15], "deadline": (today() + timedelta(days=9)).isoformat()},
+                           "所选任务中有已不存在或无权处理的任务")):
+        response = post_form(client, "/org/tasks/batch/deadline", data, form_url="/org/tasks", follow_redirects=True)
+        assert message in response.get_data(as_text=True), message
+    db.session.expire_all()
+    assert world.overdue.deadline == before
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 0

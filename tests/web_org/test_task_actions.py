@@ -265,3 +265,26 @@ def test_reopen_by_lookback_restarts_the_reminders(client, db, world):
     assert (back.status, back.deadline, back.reminder_cycle, back.round, back.closed_at) == (
         TaskStatus.IN_PROGRESS, new, 2, 2, None)
     assert back.next_check_at is not None
+
+
+def test_each_form_says_what_is_wrong_beside_its_field(client, db, world):
+    """What the forms parse themselves: an id beyond any row, a chosen 责任人 since deactivated, a malformed date,
+    a decision that is neither; each refused with its message and nothing written."""
+    login(client, "zzb")
+    awaiting = world.awaiting.id
+    for owner_id in ("9" * 15, "abc"):
+        html = refused(client, db, f"/org/tasks/{awaiting}/owner", {"owner_id": owner_id}, awaiting, "请选择新的责任人")
+        assert html.index("请选择新的责任人") > html.index('id="owner-id"')
+    deputy = world.users["deputy"]
+    deputy.active = False
+    db.session.commit()
+    refused(client, db, f"/org/tasks/{awaiting}/owner", {"owner_id": str(deputy.id)}, awaiting, "请选择新的责任人")
+    html = refused(client, db, f"/org/tasks/{awaiting}/verify",
+                   {"assessment": "差", "reason": "整改流于形式", "new_deadline": "明天"}, awaiting,
+                   "新的整改时限格式不正确，请按“年-月-日”填写")
+    assert 'value="明天"' in html and "整改流于形式</textarea>" in html  # what was typed comes back
+    refused(client, db, f"/org/tasks/{awaiting}/verify", {"assessment": "优秀"}, awaiting, "请选择验收评价：好、较好、一般或差")
+    ext_id = make_extension(db, world)
+    refused(client, db, f"/org/tasks/{world.overdue.id}/extensions/{ext_id}", {"decision": "maybe"},
+            world.overdue.id, "请选择批准或驳回")
+    assert db.session.get(ExtensionRequest, ext_id).status == ExtensionStatus.REQUESTED

@@ -18,6 +18,7 @@ from tracker.settings import settings
 from tracker.timeutil import local_date
 
 MAX_SELECTED = 500
+UNKNOWN_SELECTED = "所选任务中有已不存在或无权处理的任务，请刷新页面后重新勾选"
 
 
 def selected_tasks(session, base, ids: list[int]) -> list[Task]:
@@ -30,7 +31,7 @@ def selected_tasks(session, base, ids: list[int]) -> list[Task]:
     tasks = session.scalars(base.where(Task.id.in_(wanted)).options(joinedload(Task.unit), joinedload(Task.owner))
                             .order_by(Task.id)).unique().all()
     if len(tasks) != len(wanted):
-        raise DomainError("所选任务中有已不存在或无权处理的任务，请刷新页面后重新勾选")
+        raise DomainError(UNKNOWN_SELECTED)
     return list(tasks)
 
 

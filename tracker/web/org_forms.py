@@ -13,6 +13,7 @@ from wtforms.validators import AnyOf, Length, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput, TextInput
 
 from tracker.models import Assessment, EscalationLevel, TaskStatus, TaskType
+from tracker.services.batch import UNKNOWN_SELECTED
 from tracker.services.dashboard import UNIT_SORTS, TaskFilters
 from tracker.services.lights import KEYS
 from tracker.web.hardening import parse_int
@@ -79,13 +80,16 @@ class IdField(Field):
 
 
 class IdListField(Field):
-    """The ids of the ticked rows (name repeated): those that are ids, in the order sent, once each."""
+    """The ids of the ticked rows (name repeated), in the order sent, once each; a value that is no id refuses
+    the whole selection (never a batch on fewer tasks than were ticked)."""
 
     widget = HiddenInput()
 
     def process_formdata(self, valuelist):
-        ids = (int_arg(v) for v in valuelist)
-        self.data = list(dict.fromkeys(i for i in ids if i is not None and i > 0))
+        ids = [int_arg(v) for v in valuelist]
+        self.data = list(dict.fromkeys(i for i in ids if i is not None))
+        if None in ids:
+            raise ValueError(UNKNOWN_SELECTED)
 
     def _value(self):
         return ""

@@ -57,23 +57,11 @@ def write_docx(tmp_path):
 
     A cell is a str, or a list of str for several paragraphs in that cell.
     """
-    import docx
+    from tests.corpus.hand.build_docx import build
 
     def write(blocks, name: str = "transcript.docx") -> Path:
-        document = docx.Document()
-        for block in blocks:
-            if isinstance(block, str):
-                document.add_paragraph(block)
-                continue
-            table = document.add_table(rows=len(block), cols=max(len(row) for row in block))
-            for row, cells in zip(table.rows, block):
-                for cell, content in zip(row.cells, cells):
-                    paragraphs = [content] if isinstance(content, str) else content
-                    cell.text = paragraphs[0]
-                    for extra in paragraphs[1:]:
-                        cell.add_paragraph(extra)
         path = tmp_path / name
-        document.save(path)
+        build(blocks, path)
         return path
     return write
 

@@ -3,27 +3,33 @@
 The task page and evidence downloads serve every role allowed to view the task (guards.task_for_view);
 the POST routes serve those allowed to work on it (guards.task_for_work). Anything else answers 404.
 """
-from flask import Blueprint, abort, render_template, send_file, url_for
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import case, func
-from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
-from tracker.models import EscalationLevel, Evidence, Role, Task, TaskStatus, TaskType
+from tracker.models import Evidence, Role, Task, TaskStatus, TaskType
 from tracker.models.types import utcnow
 from tracker.proposals import owner as proposal_owner
 from tracker.proposals.visibility import owner_level_label
 from tracker.services import evidence as evidence_files
 from tracker.services import tasks as task_service
 from tracker.services import workflow
-from tracker.services.access import can_work_on_task, visible_tasks
+from tracker.services.access import can_work_on_task
+from tracker.services.my_tasks import my_tasks
+from tracker.services.next_step import has_evidence, next_step
 from tracker.services.timeline import comment_problems, task_timeline
+from tracker.settings import settings
 from tracker.web.forms import ClosureForm, ExtensionForm, PlanForm, ProgressForm
 from tracker.web.guards import roles_required, task_for_view, task_for_work
-from tracker.services.next_step import has_evidence, next_step
-from tracker.web.main import PER_PAGE, commit_or, county_today, task_light
+from tracker.web.hardening import parse_int
+from tracker.web.main import (
+    PER_PAGE,
+    commit_or,
+    county_today,
+    due_soon_days,
+    task_light,
+)
 from tracker.web.proposal_forms import ExplanationForm
-from tracker.settings import settings
 
 bp = Blueprint("secretary", __name__)
 
@@ -31,21 +37,20 @@ bp = Blueprint("secretary", __name__)
 @bp.get("/my/tasks")
 @roles_required(Role.SECRETARY)
 def tasks():
-    base = visible_tasks(current_user)
-    # Most urgent first: open before awaiting verification before closed; escalated, then nearest deadline.
-    query = base.options(selectinload(Task.review)).order_by(
-        case((Task.status == TaskStatus.CLOSED, 2), (Task.status == TaskStatus.AWAITING_VERIFICATION, 1), else_=0),
-        # Escalated at all, not how far: ranking 约谈/通报 above 督办 would tell the secretary of a proposal.
-        case((Task.escalation_level >= EscalationLevel.SUPERVISION, 1), else_=0).desc(),
-        Task.deadline.is_(None),
-        Task.deadline,
-        Task.id,
-    )
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
-    counts = dict(db.session.execute(
-        base.with_only_columns(Task.status, func.count()).group_by(Task.status)
-    ).all())
-    return render_template("secretary/tasks.html", page=page, counts=counts, statuses=list(TaskStatus))
+    page = max(1, parse_int(request.args.get("page"), 1))
+    result = my_tasks(db.session, current_user, page=page, per_page=PER_PAGE, today=county_today(),
+                      due_soon_days=due_soon_days())
+    return render_template("secretary/tasks.html", page=result.page, counts=result.counts,
+                           unit_name=result.unit_name, statuses=list(TaskStatus), task_href=_task_href())
+
+
+_ID_MARK = 2147483647
+
+
+def _task_href() -> tuple[str, str]:
+    """The task page's URL before and after its id: one url_for per page instead of one per row."""
+    before, mark, after = url_for("secretary.task", task_id=_ID_MARK).rpartition(str(_ID_MARK))
+    return before, after
 
 
 def _render_task(task: Task, status: int = 200, **forms):

@@ -61,6 +61,15 @@ def closure_counts(session, *, review_id: int | None, units, period_of) -> dict[
         .group_by(period).order_by(period)).all())
 
 
+def open_levels(session, *, units=None) -> dict[int, int]:
+    """{escalation level: open tasks} from the counts (the notify panel of the 工作台 can read this instead
+    of grouping the task table on every request)."""
+    rows = session.execute(select(C.level, func.sum(C.n)).where(C.status != TaskStatus.CLOSED,
+                                                               *scope(C, review_id=None, units=units))
+                           .group_by(C.level))
+    return {level: int(n) for level, n in rows}
+
+
 def closure_offset_hours() -> int:
     return CLOSURE_UTC_OFFSET_HOURS
 

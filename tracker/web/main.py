@@ -6,10 +6,21 @@ a task's light, its 责任单位, its 督办等级, a file's size.
 import os
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
 from markupsafe import Markup, escape
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import lazyload
 
 from tracker.extensions import db
 from tracker.models import EscalationLevel, Role, Task
@@ -18,8 +29,8 @@ from tracker.services.dashboard import OVERALL_UNIT_LABEL
 from tracker.services.errors import DomainError
 from tracker.services.evidence import format_size
 from tracker.services.lights import Light, light_for
-from tracker.timeutil import local_date, use_demo_clock
 from tracker.settings import settings
+from tracker.timeutil import local_date, use_demo_clock
 
 bp = Blueprint("main", __name__)
 
@@ -101,7 +112,7 @@ def error_page(code: int, message: str | None = None):
     title, text = ERROR_PAGES[code]
     try:
         return render_template("errors/error.html", code=code, title=title, text=message or text), code
-    except Exception:  # noqa: BLE001 - the page itself failed (a broken database behind the navigation)
+    except Exception:
         current_app.logger.exception("error page %s could not be rendered", code)
         return Markup(f'<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
                       f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -170,7 +181,46 @@ def filesize(size: int | None) -> str:
     return format_size(size or 0)
 
 
-class _RowPagination(SelectPagination):
+COUNT_CAP = 5000  # a long list counts this many rows for its page links, then says "5000+ 项"
+
+
+class CappedTotal(int):
+    """A count that stopped at the cap: it prints as "5000+" wherever a page shows it (the pager macro's
+    "共 {{ page.total }} 项" and "/ {{ page.pages }} 页"), and compares and divides as the number it is."""
+
+    def __str__(self) -> str:
+        return f"{int(self)}+"
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+class _CappedCount:
+    """Counts at most `cap` rows past the ones before this page (PostgreSQL stops reading there), so the
+    page costs the same at 10^4 and 10^6 matching rows."""
+
+    def _query_count(self):
+        cap = self._query_args.get("cap")
+        if cap is None:
+            return super()._query_count()
+        limit = max(cap, self._query_offset + self.per_page)
+        select = self._query_args["select"]
+        sub = select.options(lazyload("*")).order_by(None).limit(limit + 1).subquery()
+        found = self._query_args["session"].execute(sa_select(func.count()).select_from(sub)).scalar()
+        self.capped = found > limit
+        return CappedTotal(limit) if self.capped else found
+
+    @property
+    def pages(self) -> int:
+        pages = super().pages
+        return CappedTotal(pages) if getattr(self, "capped", False) else pages
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or (getattr(self, "capped", False) and len(self.items) == self.per_page)
+
+
+class _RowPagination(_CappedCount, SelectPagination):
     """db.paginate for a select() of several columns (a GROUP BY): rows, not first-column scalars."""
 
     def _query_items(self):
@@ -179,10 +229,22 @@ class _RowPagination(SelectPagination):
         return [self._query_args["row"](r) for r in rows]
 
 
-def paginate_rows(select, *, row=lambda r: r, per_page: int = PER_PAGE):
-    """The one pager of the app (with db.paginate): page= from the query string, `row` maps each result row."""
-    return _RowPagination(select=select, session=db.session(), row=row, page=None, per_page=per_page,
+class _CappedPagination(_CappedCount, SelectPagination):
+    pass
+
+
+def paginate_rows(select, *, row=lambda r: r, per_page: int = PER_PAGE, cap: int | None = None):
+    """The one pager of the app (with db.paginate): page= from the query string, `row` maps each result row;
+    `cap`: count at most that many rows (see paginate_capped)."""
+    return _RowPagination(select=select, session=db.session(), row=row, cap=cap, page=None, per_page=per_page,
                           max_per_page=None, error_out=False, count=True)
+
+
+def paginate_capped(select, *, per_page: int = PER_PAGE, cap: int = COUNT_CAP):
+    """db.paginate(select) for a list that may match 10^5 rows (the open-overdue tasks): the same items,
+    its total counted up to COUNT_CAP and then shown as "5000+"."""
+    return _CappedPagination(select=select, session=db.session(), cap=cap, page=None, per_page=per_page,
+                             max_per_page=None, error_out=False, count=True)
 
 
 def commit_or(change, *, failed, success: str, then: str):

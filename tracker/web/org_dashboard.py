@@ -1,9 +1,11 @@
 """县委组织部's 工作台 (the org blueprint's "/"): totals, the ranked unit table, the closure trend."""
 from flask import abort, render_template, request
+from flask_login import current_user
 
 from tracker.extensions import db
 from tracker.models import Review, Role
 from tracker.services import dashboard
+from tracker.services.access import unit_scope
 from tracker.settings import settings
 from tracker.web import charts
 from tracker.web.guards import roles_required
@@ -23,11 +25,14 @@ def dashboard_view():
     q = (request.args.get("q") or "").strip()[:100]
     bucket = "month" if request.args.get("bucket") == "month" else "week"
     today = county_today()
-    totals = dashboard.overview(db.session, review_id=review_id, today=today, due_soon_days=due_soon_days())
+    units = unit_scope(current_user)  # None: every unit (a county install)
+    totals = dashboard.overview(db.session, review_id=review_id, today=today, due_soon_days=due_soon_days(),
+                                units=units)
     rows = paginate_rows(dashboard.unit_rows_query(review_id=review_id, today=today, sort=sort, q=q,
-                                                   due_soon_days=due_soon_days()),
+                                                   due_soon_days=due_soon_days(), units=units),
                          row=lambda r: dashboard.unit_row(r, today), per_page=20)
-    series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=settings().timezone, until=today)
+    series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=settings().timezone,
+                                          until=today, units=units)
     return render_template(
         "org/dashboard.html", reviews=reviews(), review=review, totals=totals, rows=rows, sort=sort, q=q,
         bucket=bucket,

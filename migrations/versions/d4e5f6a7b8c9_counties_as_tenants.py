@@ -37,16 +37,22 @@ def upgrade():
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organization_parent_id'), ['parent_id'], unique=False)
 
+    sqlite = op.get_bind().dialect.name == 'sqlite'
     for table, column in (('unit', 'county_id'), ('review', 'county_id'), ('task', 'county_id'),
                           ('user_account', 'organization_id')):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column(column, sa.Integer(), nullable=True))
-            if table != 'task':
-                batch_op.create_index(batch_op.f(f'ix_{table}_{column}'), [column], unique=False)
-            else:
-                batch_op.create_index('ix_task_county_status', ['county_id', 'status'], unique=False)
-            batch_op.create_foreign_key(batch_op.f(f'fk_{table}_{column}_organization'), 'organization',
-                                        [column], ['id'])
+        fk = f'fk_{table}_{column}_organization'
+        if sqlite:
+            # A batch (copy and drop) of unit or task fails on a database with rows once foreign keys are on:
+            # SQLite adds a nullable column with its named REFERENCES in place instead.
+            op.execute(f'ALTER TABLE {table} ADD COLUMN {column} INTEGER CONSTRAINT {fk} '
+                       f'REFERENCES organization (id)')
+        else:
+            op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+            op.create_foreign_key(op.f(fk), table, 'organization', [column], ['id'])
+        if table != 'task':
+            op.create_index(op.f(f'ix_{table}_{column}'), table, [column], unique=False)
+        else:
+            op.create_index('ix_task_county_status', 'task', ['county_id', 'status'], unique=False)
 
     # A county install stays one county: every existing row, and every 组织部/纪委 account, belongs to it.
     op.bulk_insert(organization, [{'id': 1, 'name': DEFAULT_COUNTY_NAME, 'level': '县', 'parent_id': None,
@@ -63,7 +69,8 @@ def downgrade():
     for table, column in (('user_account', 'organization_id'), ('task', 'county_id'), ('review', 'county_id'),
                           ('unit', 'county_id')):
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(batch_op.f(f'fk_{table}_{column}_organization'), type_='foreignkey')
+            if op.get_bind().dialect.name != 'sqlite':  # SQLite: the inline REFERENCES goes with the column
+                batch_op.drop_constraint(batch_op.f(f'fk_{table}_{column}_organization'), type_='foreignkey')
             if table != 'task':
                 batch_op.drop_index(batch_op.f(f'ix_{table}_{column}'))
             else:

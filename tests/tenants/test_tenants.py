@@ -1,0 +1,191 @@
+"""Counties as tenants: who sees which county, the city's and province's rollup, and the county's own
+creations (imports, units, accounts) staying in it. On the two-county world of tests/tenants/world.py."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from tests.tenants.world import build_tenants
+from tests.webhelpers import login
+from tracker.models import Task, TaskStatus, Unit
+from tracker.services import access, rollup
+from tracker.services.errors import DomainError, PermissionDenied
+
+
+@pytest.fixture
+def tenants(app, db):
+    return build_tenants(app, db.session)
+
+
+def _ids(db, query) -> set[int]:
+    return set(db.session.scalars(query.with_only_columns(Task.id)))
+
+
+def _county_task_ids(db, county) -> set[int]:
+    return set(db.session.scalars(select(Task.id).where(Task.county_id == county.node.id)))
+
+
+def test_task_county_follows_its_unit_and_county_wide_tasks_their_review(db, tenants):
+    for county in (tenants.east, tenants.west, tenants.far):
+        unit_id = county.records.unit.id
+        tasks = db.session.scalars(select(Task).where(Task.unit_id == unit_id)).all()
+        assert tasks and {t.county_id for t in tasks} == {county.node.id}
+    assert tenants.east.overall.county_id == tenants.east.node.id
+
+
+def test_each_account_sees_its_subtree_only(db, tenants):
+    east, west, far = (_county_task_ids(db, c) for c in (tenants.east, tenants.west, tenants.far))
+    users = tenants.users
+    assert _ids(db, access.visible_tasks(users["org_e"])) == east
+    assert _ids(db, access.visible_tasks(users["org_w"])) == west
+    assert _ids(db, access.visible_tasks(users["org_city"])) == east | west
+    assert _ids(db, access.visible_tasks(users["org_prov"])) == east | west | far
+    assert _ids(db, access.visible_tasks(users["org_other_city"])) == far
+    escalated_east = {t.id for t in db.session.scalars(select(Task).where(
+        Task.county_id == tenants.east.node.id, Task.escalation_level >= 1))}
+    assert escalated_east and _ids(db, access.visible_tasks(users["disc_e"])) == escalated_east
+    assert access.can_view_task(users["org_city"], tenants.west.records.task)
+    assert not access.can_view_task(users["org_e"], tenants.west.records.task)
+    assert not access.can_view_task(users["org_e"], tenants.west.overall)
+    assert not access.can_view_task(users["disc_e"], tenants.west.records.escalated)
+    assert access.can_view_task(users["disc_e"], tenants.east.records.escalated)
+
+
+def test_unit_scope_is_the_units_of_the_subtree(db, tenants):
+    scope = access.unit_scope(tenants.users["org_city"])
+    assert set(db.session.scalars(scope)) == {tenants.east.records.unit.id, tenants.west.records.unit.id}
+    assert set(db.session.scalars(access.unit_scope(tenants.users["org_e"]))) == {tenants.east.records.unit.id}
+    assert access.unit_scope(tenants.users["admin"]) is None  # an install-wide account
+
+
+def test_task_pages_and_lists_of_another_county_are_closed(app, tenants):
+    client = app.test_client()
+    login(client, tenants.users["org_e"].username)
+    west = tenants.west.records
+    for url in (f"/org/tasks/{west.task.id}", f"/tasks/{west.task.id}", f"/evidence/{west.evidence.id}",
+                f"/tasks/{tenants.west.overall.id}", f"/counties/{tenants.west.node.id}"):
+        assert client.get(url).status_code == 404, url
+    listing = client.get("/org/tasks").get_data(as_text=True)
+    assert "东山县共性问题" in listing and "西河县共性问题" not in listing
+    assert client.get(f"/org/tasks/{tenants.east.records.task.id}").status_code == 200
+
+
+def test_the_city_sees_its_counties_rolled_up_and_drills_down(app, db, tenants):
+    west_closed = tenants.west.records.task
+    west_closed.status, west_closed.closed_at = TaskStatus.CLOSED, west_closed.created_at
+    db.session.commit()
+    client = app.test_client()
+    login(client, tenants.users["org_city"].username)
+    page = client.get("/counties/").get_data(as_text=True)
+    assert "东山县" in page and "西河县" in page and "北岭县" not in page
+    rows = {r.name: r for r in rollup.by_county(db.session, scope=access.county_scope(tenants.users["org_city"]),
+                                               today=tenants.today)}
+    assert set(rows) == {"东山县", "西河县"}
+    for county in (tenants.east, tenants.west):
+        tasks = db.session.scalars(select(Task).where(Task.county_id == county.node.id)).all()
+        row = rows[county.node.name]
+        assert row.total == len(tasks)
+        assert row.closed == sum(t.status == TaskStatus.CLOSED for t in tasks)
+        assert row.open == row.total - row.closed
+        assert row.overdue == sum(t.status != TaskStatus.CLOSED and t.deadline is not None
+                                  and t.deadline < tenants.today for t in tasks)
+        assert row.levels == {level: sum(t.status != TaskStatus.CLOSED and t.escalation_level == level
+                                         for t in tasks) for level in (1, 2, 3)}
+    assert rows["西河县"].closed == 1 and rows["东山县"].closed == 0
+    assert f"{rows['西河县'].closure_rate * 100:.1f}%" in page and rows["东山县"].closure_rate == 0
+    drill = client.get(f"/counties/{tenants.west.node.id}")
+    assert drill.status_code == 200
+    text = drill.get_data(as_text=True)
+    assert "青山镇" in text and "全县共性问题" in text
+    assert client.get(f"/counties/{tenants.far.node.id}").status_code == 404
+
+
+def test_the_rollup_is_one_statement_whatever_the_number_of_counties(app, db, tenants):
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    scope = access.county_scope(tenants.users["org_prov"])
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        rows = rollup.by_county(db.session, scope=scope, today=tenants.today)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(rows) == 3 and len(statements) == 1, statements
+
+
+def test_an_import_names_units_of_its_own_county_only(app, db, tenants):
+    """Both counties have a 青山镇: 西河县's import makes its tasks on its own 青山镇, never on 东山县's."""
+    from tracker.models.types import utcnow
+    from tracker.parser import parse_text
+    from tracker.services.importer import apply_plan, build_plan
+    from tracker.settings import settings
+
+    text = ("一、请青山镇党委书记张三同志述职。\n※※※※※※\n"
+            "点评：青山镇工作扎实。但还存在以下问题：一是档案管理混乱。二是制度落实不到位。\n希望张三同志进一步加强。\n")
+    parsed = parse_text(text)
+    plan = build_plan(parsed, text=text, source_filename="评议.txt", held_on=tenants.today,
+                      deadline=tenants.today + timedelta(days=30))
+    result = apply_plan(db.session, plan, actor=tenants.users["org_w"], now=utcnow(), rules=settings().rules,
+                        tz=settings().timezone)
+    assert result.review.county_id == tenants.west.node.id
+    assert result.tasks and {t.unit_id for t in result.tasks} <= {tenants.west.records.unit.id}
+    db.session.rollback()
+    with pytest.raises(DomainError, match="选择导入到哪个县"):
+        apply_plan(db.session, plan, actor=tenants.users["org_city"], now=utcnow(), rules=settings().rules,
+                   tz=settings().timezone)
+    db.session.rollback()
+    result = apply_plan(db.session, plan, actor=tenants.users["org_city"], now=utcnow(), rules=settings().rules,
+                        tz=settings().timezone, county_id=tenants.east.node.id)
+    assert {t.county_id for t in result.tasks} == {tenants.east.node.id}
+    db.session.rollback()
+    with pytest.raises(DomainError):
+        apply_plan(db.session, plan, actor=tenants.users["org_w"], now=utcnow(), rules=settings().rules,
+                   tz=settings().timezone, county_id=tenants.east.node.id)
+    db.session.rollback()
+
+
+def test_units_and_accounts_of_another_county_are_not_managed(app, db, tenants):
+    from tracker.models.types import utcnow
+    from tracker.services import accounts, units
+
+    org_e, west = tenants.users["org_e"], tenants.west.records
+    with pytest.raises(PermissionDenied):
+        units.rename_unit(db.session, west.unit, "白云镇", actor=org_e, now=utcnow())
+    with pytest.raises(PermissionDenied):
+        units.merge_unit(db.session, tenants.east.records.unit, west.unit, actor=org_e, now=utcnow())
+    with pytest.raises(DomainError, match="其他县"):
+        units.merge_unit(db.session, tenants.east.records.unit, west.unit, actor=tenants.users["org_city"],
+                         now=utcnow())
+    assert not accounts.can_manage_user(org_e, west.secretary)
+    assert accounts.can_manage_user(org_e, tenants.east.records.secretary)
+    assert accounts.can_manage_user(tenants.users["org_city"], west.secretary)
+    with pytest.raises(PermissionDenied):
+        accounts.create_user(db.session, username="new-sec", name="赵六", role="secretary", email=None,
+                             unit=west.unit, password=None, actor=org_e, now=utcnow())
+    listing = units.unit_listing(db.session, scope=access.unit_scope(org_e))
+    assert [row.unit.id for row in listing.rows] == [tenants.east.records.unit.id]
+    db.session.rollback()
+    client = app.test_client()
+    login(client, org_e.username)
+    assert client.get(f"/admin/users/{west.secretary.id}/edit").status_code == 404
+    assert client.get(f"/admin/users/{tenants.east.records.secretary.id}/edit").status_code == 200
+
+
+def test_a_county_install_is_one_default_county(app, db):
+    """No tree at all: the first account makes the county, and everything made after belongs to it."""
+    from tests.factories import make_review, make_task, make_unit
+    from tracker.models import Organization
+    from tracker.models.types import utcnow
+    from tracker.services import accounts
+
+    user = accounts.create_user(db.session, username="zzb", name="王组织", role="org_dept", email=None, unit=None,
+                                password=None, actor=None, now=utcnow())
+    county = db.session.scalar(select(Organization))
+    assert county.is_default and county.is_county and user.organization_id is None
+    unit = make_unit(db.session, "青山镇")
+    task = make_task(db.session, unit, None, make_review(db.session))
+    assert unit.county_id == task.county_id == task.review.county_id == county.id
+    assert db.session.scalar(select(func.count(Organization.id))) == 1
+    assert access.unit_scope(user) is None and set(db.session.scalars(select(Unit.id))) == {unit.id}

@@ -189,3 +189,56 @@ def test_a_county_install_is_one_default_county(app, db):
     assert unit.county_id == task.county_id == task.review.county_id == county.id
     assert db.session.scalar(select(func.count(Organization.id))) == 1
     assert access.unit_scope(user) is None and set(db.session.scalars(select(Unit.id))) == {unit.id}
+
+
+def test_the_users_page_lists_the_counties_accounts_and_admins_attach_accounts(app, db, tenants):
+    from tests.webhelpers import post_form
+    from tracker.models import User
+
+    client = app.test_client()
+    login(client, tenants.users["org_e"].username)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{tenants.east.records.secretary.id}/edit" in page
+    assert f"/admin/users/{tenants.west.records.secretary.id}/edit" not in page
+    assert "所属组织部门" not in client.get("/admin/users/new").get_data(as_text=True)  # secretaries go by unit
+
+    admin = app.test_client()
+    login(admin, tenants.users["admin"].username)
+    form = admin.get("/admin/users/new").get_data(as_text=True)
+    assert "所属组织部门" in form and "西河县（县）" in form
+    response = post_form(admin, "/admin/users/new", {"username": "zzb-w2", "name": "孙组织", "role": "org_dept",
+                                                     "unit_id": "0", "organization_id": str(tenants.west.node.id),
+                                                     "email": ""}, form_url="/admin/users/new")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    made = db.session.scalar(select(User).where(User.username == "zzb-w2"))
+    assert made.organization_id == tenants.west.node.id
+    assert _ids(db, access.visible_tasks(made)) == _county_task_ids(db, tenants.west)
+
+
+def test_a_county_admin_cannot_make_an_install_wide_account(db, tenants):
+    from tracker.models import User
+    from tracker.models.types import utcnow
+    from tracker.services import accounts
+
+    admin_e = db.session.scalar(select(User).where(User.username == "admin"))
+    admin_e.organization_id = tenants.east.node.id
+    with pytest.raises(PermissionDenied):
+        accounts.create_user(db.session, username="x", name="某", role="org_dept", email=None, unit=None,
+                             password=None, actor=admin_e, now=utcnow())
+    with pytest.raises(PermissionDenied):
+        accounts.create_user(db.session, username="y", name="某", role="org_dept", email=None, unit=None,
+                             password=None, actor=admin_e, now=utcnow(), organization=tenants.west.node)
+    user = accounts.create_user(db.session, username="z", name="某", role="org_dept", email=None, unit=None,
+                                password=None, actor=admin_e, now=utcnow(), organization=tenants.east.node)
+    assert user.organization_id == tenants.east.node.id
+    db.session.rollback()
+
+
+def test_the_roster_export_holds_the_countys_units_only(db, tenants):
+    from tracker.roster.apply import roster_rows
+
+    everyone = roster_rows(db.session)
+    east = roster_rows(db.session, access.unit_scope(tenants.users["org_e"]))
+    city = roster_rows(db.session, access.unit_scope(tenants.users["org_city"]))
+    per_unit = len(everyone) // 3  # one 青山镇 per county, the same secretaries in each
+    assert len(east) == per_unit and len(city) == 2 * per_unit and per_unit >= 1

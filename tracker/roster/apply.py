@@ -68,12 +68,16 @@ def _hand_over(session, old: User, new: User, *, actor: User, now: datetime) -> 
     return len(open_tasks)
 
 
-def roster_rows(session) -> list[dict]:
-    """The current roster: each active unit's active secretaries, for the export."""
+def roster_rows(session, scope=None) -> list[dict]:
+    """The current roster: each active unit's active secretaries, for the export; `scope` as in
+    matching.build_plan."""
     from tracker.models import Unit
 
     rows = []
-    units = session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name, Unit.id)).all()
+    query = select(Unit).where(Unit.merged_into_id.is_(None))
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
+    units = session.scalars(query.order_by(Unit.name, Unit.id)).all()
     people = session.scalars(select(User).where(User.role == Role.SECRETARY, User.active.is_(True))
                              .order_by(User.id)).all()
     by_unit: dict[int, list[User]] = {}

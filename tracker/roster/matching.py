@@ -64,11 +64,17 @@ def _values(cells: list[str], mapping: dict) -> dict:
     return out
 
 
-def build_plan(session, sheet: Sheet, *, mapping: dict | None = None, choices: dict | None = None) -> RosterPlan:
-    """`mapping` overrides the guessed columns; `choices` maps a row number to the unit id the user picked."""
+def build_plan(session, sheet: Sheet, *, mapping: dict | None = None, choices: dict | None = None,
+               scope=None) -> RosterPlan:
+    """`mapping` overrides the guessed columns; `choices` maps a row number to the unit id the user picked;
+    `scope` (access.unit_scope of the uploader, None for all) the units a row may name: a county's roster never
+    matches another county's unit of the same name."""
     mapping = {**sheet.mapping, **(mapping or {})}
     choices = choices or {}
-    units = session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.id)).all()
+    query = select(Unit).where(Unit.merged_into_id.is_(None))
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
+    units = session.scalars(query.order_by(Unit.id)).all()
     by_name = {u.name: u for u in units}
     by_id = {u.id: u for u in units}
     plans, seen_units, seen_emails = [], {}, {}
@@ -85,7 +91,7 @@ def build_plan(session, sheet: Sheet, *, mapping: dict | None = None, choices: d
                 plan.errors.append(f"与第{seen_units[plan.unit.id]}行是同一单位，一个单位只登记一名书记")
             elif not plan.errors:
                 seen_units[plan.unit.id] = number
-            _match_person(session, plan)
+            _match_person(session, plan, by_id)
         plans.append(plan)
     return RosterPlan(plans)
 
@@ -127,7 +133,7 @@ def _check_email(plan: RowPlan, seen: dict) -> None:
             seen[plan.email] = plan.number
 
 
-def _match_person(session, plan: RowPlan) -> None:
+def _match_person(session, plan: RowPlan, visible_units: dict) -> None:
     secretaries = session.scalars(select(User).where(User.role == Role.SECRETARY, User.unit_id == plan.unit.id)
                                   .order_by(User.active.desc(), User.id)).all()
     named = [u for u in secretaries if u.name == plan.values["name"]]
@@ -142,8 +148,11 @@ def _match_person(session, plan: RowPlan) -> None:
     if plan.email:
         holder = session.scalar(select(User).where(User.email == plan.email))
         if holder is not None and holder is not plan.user:
-            where = f"（{holder.unit.name}）" if holder.unit else ""
-            plan.errors.append(f"邮箱{plan.email}已被{holder.name}{where}使用")
+            if holder.unit_id is not None and holder.unit_id not in visible_units:
+                plan.errors.append(f"邮箱{plan.email}已被其他县（市、区）的账号使用")  # names nobody outside
+            else:
+                where = f"（{holder.unit.name}）" if holder.unit else ""
+                plan.errors.append(f"邮箱{plan.email}已被{holder.name}{where}使用")
         elif plan.user is not None and plan.user.password_hash and plan.user.email and plan.user.email != plan.email:
             plan.keep_email = True
             plan.warnings.append(f"{plan.user.name}已设置密码，邮箱不由名册修改（保留{plan.user.email}）")

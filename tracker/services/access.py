@@ -15,16 +15,23 @@ TASK_ACTORS = {Role.SECRETARY, Role.ORG_DEPT}
 TREE_DEPTH = 3  # 省 → 市 → 县
 
 
-def county_scope(user: User):
-    """A select() of the ids of the counties this 组织部/纪委/admin account covers, or None for all."""
+def organization_scope(user: User):
+    """A select() of every organization node in the user's subtree (its own included), or None for all."""
     org_id = user.organization_id
     if org_id is None:
         return None
     children = select(Organization.id).where(Organization.parent_id == org_id)
     grandchildren = select(Organization.id).where(Organization.parent_id.in_(children))
     return select(Organization.id).where(
-        Organization.level == OrgLevel.COUNTY,
         or_(Organization.id == org_id, Organization.id.in_(children), Organization.id.in_(grandchildren)))
+
+
+def county_scope(user: User):
+    """A select() of the ids of the counties this 组织部/纪委/admin account covers, or None for all."""
+    scope = organization_scope(user)
+    if scope is None:
+        return None
+    return select(Organization.id).where(Organization.level == OrgLevel.COUNTY, Organization.id.in_(scope))
 
 
 def covers_county(user: User, county_id: int | None, session=None) -> bool:
@@ -127,6 +134,15 @@ def can_view_proposal_scope(user: User, proposal) -> bool:
         return unit is not None and covers_county(user, unit.county_id, session)
     task = session.get(Task, proposal.task_id) if proposal.task_id is not None else None
     return task is not None and covers_county(user, _task_county(task), session)
+
+
+def visible_users(user: User, query):
+    """`query` (a select of User) narrowed to the accounts of the user's subtree: secretaries of its units, and
+    组织部/纪委/admin accounts attached inside it."""
+    units = unit_scope(user)
+    if units is None or user.role == Role.SECRETARY:
+        return query
+    return query.where(or_(User.unit_id.in_(units), User.organization_id.in_(organization_scope(user))))
 
 
 def home_county_id(session, user: User | None) -> int | None:

@@ -50,13 +50,14 @@ def _check_placement(session, actor: User | None, role: str, unit: Unit | None,
     if unit is not None and actor is not None and not access.can_view_unit(actor, unit):
         raise PermissionDenied("无权在该责任单位下设置账号")
     if organization is None:
+        if actor is not None and actor.organization_id is not None and role in ORG_ATTACHED_ROLES:
+            # An account with no organization sees every county: only an install-wide manager makes one.
+            raise PermissionDenied("请选择所属组织部门")
         return
     if role not in ORG_ATTACHED_ROLES:
         raise DomainError("只有组织部、纪委和管理员账号归属组织部门")
     if actor is not None and actor.organization_id is not None:
-        inside = organization.id == actor.organization_id or (
-            organization.is_county and access.covers_county(actor, organization.id, session))
-        if not inside:
+        if not access.covers_county(actor, organization.id, session):  # any node of the actor's subtree
             raise PermissionDenied("无权在该组织部门下设置账号")
 
 

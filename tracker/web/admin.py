@@ -3,12 +3,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectField
+from wtforms.validators import Optional
 
 from tracker.extensions import db
-from tracker.models import Role, Unit, User
+from tracker.models import Organization, Role, Unit, User
 from tracker.models.accounts import AccountToken
 from tracker.models.types import utcnow
-from tracker.services import accounts
+from tracker.services import access, accounts
 from tracker.services.errors import DomainError
 from tracker.web.admin_bulk import BulkUsersForm
 from tracker.web.auth import link_hours, send_account_link
@@ -28,17 +30,38 @@ def _managed_user(user_id: int) -> User:
     return user
 
 
+class TenantUserForm(UserForm):
+    """The account form with the 组织部 node a 组织部/纪委/admin account works for (admins set it)."""
+
+    organization_id = SelectField("所属组织部门", coerce=int, validators=[Optional()])
+
+
 def _unit_choices() -> list[tuple[int, str]]:
-    units = db.session.execute(
-        select(Unit.id, Unit.name).where(Unit.merged_into_id.is_(None)).order_by(Unit.name, Unit.id)
-    ).all()
+    query = select(Unit.id, Unit.name).where(Unit.merged_into_id.is_(None))
+    scope = access.unit_scope(current_user)
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
+    units = db.session.execute(query.order_by(Unit.name, Unit.id)).all()
     return [(0, "（无）")] + [(row.id, row.name) for row in units]
 
 
+def _organization_choices() -> list[tuple[int, str]]:
+    query = select(Organization.id, Organization.name, Organization.level)
+    scope = access.organization_scope(current_user)
+    if scope is not None:
+        query = query.where(Organization.id.in_(scope))
+    nodes = db.session.execute(query.order_by(Organization.level, Organization.name, Organization.id)).all()
+    whole = [] if current_user.organization_id is not None else [(0, "（不限：全部县市区）")]
+    return whole + [(row.id, f"{row.name}（{row.level}）") for row in nodes]
+
+
 def _user_form(**kwargs) -> UserForm:
-    form = UserForm(**kwargs)
+    is_admin = current_user.role == Role.ADMIN
+    form = (TenantUserForm if is_admin else UserForm)(**kwargs)
     form.role.choices = role_choices(current_user.role)
     form.unit_id.choices = _unit_choices()
+    if is_admin:
+        form.organization_id.choices = _organization_choices()
     return form
 
 
@@ -46,11 +69,22 @@ def _chosen_unit(form: UserForm) -> Unit | None:
     return db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
 
 
+def _placement(form: UserForm) -> dict:
+    """The organization argument of the account services: only admins set it (the field is theirs)."""
+    if not isinstance(form, TenantUserForm):
+        return {}
+    chosen = form.organization_id.data
+    if form.role.data == Role.SECRETARY:
+        return {"organization": None}  # a secretary goes by their unit
+    return {"organization": db.session.get(Organization, chosen) if chosen else None}
+
+
 @bp.get("/users")
 @roles_required(*MANAGERS)
 def users():
     filters = UserFilterForm(request.args)
-    query = select(User).options(selectinload(User.unit)).order_by(User.role, User.unit_id, User.id)
+    query = access.visible_users(current_user, select(User).options(selectinload(User.unit))
+                                 .order_by(User.role, User.unit_id, User.id))
     if current_user.role != Role.ADMIN:
         query = query.where(User.role == Role.SECRETARY)
     if not filters.include_inactive.data:
@@ -78,7 +112,7 @@ def new_user():
         try:
             user = accounts.create_user(db.session, username=form.username.data, name=form.name.data,
                                         role=form.role.data, email=form.email.data, unit=_chosen_unit(form),
-                                        password=None, actor=current_user, now=utcnow())
+                                        password=None, actor=current_user, now=utcnow(), **_placement(form))
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -97,12 +131,14 @@ def edit_user(user_id: int):
     form = _user_form(obj=user) if request.method == "GET" else _user_form()
     if request.method == "GET":
         form.unit_id.data = user.unit_id or 0
+        if isinstance(form, TenantUserForm):
+            form.organization_id.data = user.organization_id or 0
     error = None
     if form.validate_on_submit():
         try:
             accounts.update_user(db.session, user, actor=current_user, now=utcnow(), name=form.name.data,
                                  role=form.role.data, email=form.email.data, unit=_chosen_unit(form),
-                                 username=form.username.data)
+                                 username=form.username.data, **_placement(form))
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

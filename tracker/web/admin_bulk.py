@@ -14,7 +14,7 @@ from tracker.models import Role, User
 from tracker.models.accounts import AccountToken
 from tracker.models.types import utcnow
 from tracker.web.hardening import coerce_int
-from tracker.services import accounts
+from tracker.services import access, accounts
 from tracker.services.errors import DomainError
 
 ACTIONS = {"invite": "发送邀请", "resend": "向从未登录的重发邀请", "deactivate": "停用"}
@@ -35,6 +35,7 @@ def _targets(form: BulkUsersForm, managed) -> list[User]:
                                    User.email.is_not(None)).order_by(User.id)
         if current_user.role != Role.ADMIN:
             query = query.where(User.role == Role.SECRETARY)
+        query = access.visible_users(current_user, query)
         return db.session.scalars(query.limit(MAX_SELECTED)).all()
     return [managed(user_id) for user_id in ids]  # 404 for an account not ours: nothing is done
 

@@ -15,7 +15,7 @@ from tracker.models.types import utcnow
 from tracker.roster import apply as roster_apply
 from tracker.roster.matching import build_plan
 from tracker.roster.workbook import FIELDS, RosterFileError, read_sheet, write_roster
-from tracker.services import audit
+from tracker.services import access, audit
 from tracker.services import import_preview as pending_files
 from tracker.services.errors import DomainError
 from tracker.settings import settings
@@ -68,7 +68,8 @@ def _pending(token: str):
 def _plan(pending):
     sheet = read_sheet(pending_files.read_bytes(settings().upload_dir, pending), max_bytes=_max_bytes())
     mapping = {k: (int(v) if v is not None else None) for k, v in pending.state["mapping"].items()}
-    return sheet, build_plan(db.session, sheet, mapping=mapping, choices=pending.state.get("choices", {}))
+    return sheet, build_plan(db.session, sheet, mapping=mapping, choices=pending.state.get("choices", {}),
+                             scope=access.unit_scope(current_user))
 
 
 def _preview(pending, *, error: str | None = None, status: int = 200):
@@ -147,6 +148,6 @@ def _rows(numbers) -> str:
 @bp.get("/export")
 @roles_required(Role.ORG_DEPT)
 def export():
-    data = write_roster(roster_apply.roster_rows(db.session))
+    data = write_roster(roster_apply.roster_rows(db.session, access.unit_scope(current_user)))
     return send_file(BytesIO(data), as_attachment=True, download_name="党组织书记名册.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

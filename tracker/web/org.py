@@ -180,7 +180,7 @@ def _run(task_obj: Task, form_name: str, form, action, success: str):
     task_id = task_obj.id
     values = values_of(form, form_name)
     if not form.validate_on_submit():
-        return _task_page(task_obj, {form_name: errors_of(form)}, values_of(form, form_name), 400)
+        return _task_page(task_obj, {form_name: errors_of(form)}, values, 400)
     return commit_or(
         lambda: action(task_obj), success=success, then=url_for("org.task", task_id=task_id),
         # reloaded: the rollback expired the task

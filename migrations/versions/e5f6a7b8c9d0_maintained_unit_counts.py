@@ -24,6 +24,7 @@ def upgrade():
 
     op.create_table(
         'unit_task_count',
+        sa.Column('grain', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('review_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('status', sa.String(length=10), nullable=False),
@@ -32,7 +33,8 @@ def upgrade():
         sa.Column('deadline', sa.Date(), nullable=False),
         sa.Column('ongoing', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('unit_id', 'review_id', 'status', 'level', 'stage', 'deadline', 'ongoing'),
+        sa.PrimaryKeyConstraint('grain', 'unit_id', 'review_id', 'status', 'level', 'stage', 'deadline',
+                                'ongoing'),
     )
     op.create_index('ix_unit_task_count_zero', 'unit_task_count', ['n'], unique=False,
                     postgresql_where=sa.text('n = 0'), sqlite_where=sa.text('n = 0'))

@@ -14,7 +14,7 @@ from tests.factories import make_review, make_unit, make_user
 from tracker.models import Comment, Role, Task, TaskStatus, TaskType
 from tracker.services import dashboard
 from tracker.services.aggregates import differences
-from tracker.services.lights import KEYS, light_sql, overdue_sql
+from tracker.services.lights import KEYS, is_overdue, light_for, light_sql, overdue_sql
 
 NOW = datetime(2026, 5, 1, 2, tzinfo=timezone.utc)
 TODAY = date(2026, 5, 1)
@@ -113,10 +113,18 @@ def test_counts_equal_the_tasks_after_random_workloads(app, db):
             s.commit()
         assert differences(s) == [], f"round {round_}"
     assert s.scalar(select(func.count()).select_from(Task)) > 0
-    for today in (TODAY - timedelta(days=15), TODAY, TODAY + timedelta(days=9)):
+    # Days chosen so that today…today+7 falls inside a month, across a month's end, and on its first day.
+    for today in (TODAY - timedelta(days=15), TODAY - timedelta(days=3), TODAY, TODAY + timedelta(days=9),
+                  TODAY + timedelta(days=27)):
         got = dashboard.overview(s, review_id=None, today=today, due_soon_days=7)
         assert (got.lights, got.overdue) == _from_tasks(s, today)
         assert got.total == s.scalar(select(func.count()).select_from(Task))
+        for row in dashboard.unit_rows(s, review_id=None, today=today, due_soon_days=7):
+            tasks = select(Task).where(Task.unit_id == row.unit_id if row.unit_id else Task.unit_id.is_(None))
+            keys = [light_for(t, today, 7).key for t in s.scalars(tasks)]
+            assert row.lights == {k: keys.count(k) for k in KEYS}
+            late = [t.deadline for t in s.scalars(tasks) if is_overdue(t, today)]
+            assert row.overdue_days == ((today - min(late)).days if late else 0)
 
 
 def test_check_aggregates_reports_a_difference_in_chinese_and_repairs_it(app, db):

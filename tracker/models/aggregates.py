@@ -27,7 +27,12 @@ STAGE_NONE, STAGE_REMIND, STAGE_OVERDUE = 0, 1, 2
 # for any other zone falls back to reading the tasks (services.aggregates.closure_counts).
 CLOSURE_UTC_OFFSET_HOURS = 8
 
-COUNT_KEY = ("unit_id", "review_id", "status", "level", "stage", "deadline", "ongoing")
+COUNT_KEY = ("grain", "unit_id", "review_id", "status", "level", "stage", "deadline", "ongoing")
+# Every task is counted twice: by its deadline day (grain 0) and by its deadline's month (grain 1). A read
+# for `today` takes whole months that lie entirely on one side of today…today+due_soon_days and days only
+# inside the one or two months around them, so it reads ~100 units × (10 months + 30–60 days) rows
+# rather than 100 × every deadline day in use (services.aggregates.grain_rows).
+GRAIN_DAY, GRAIN_MONTH = 0, 1
 CLOSURE_KEY = ("unit_id", "review_id", "closed_on")
 
 
@@ -36,6 +41,7 @@ class UnitTaskCount(db.Model):
 
     __tablename__ = "unit_task_count"
 
+    grain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # GRAIN_DAY / _MONTH
     unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     review_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     status: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -65,7 +71,7 @@ class UnitClosureCount(db.Model):
 
 # --- the key of a task row, as SQL over a row alias (NEW / OLD in SQLite, a transition table in PG) ----
 
-def _key(r: str, dialect: str) -> list[str]:
+def _key(r: str, dialect: str, grain: int = GRAIN_DAY) -> list[str]:
     closed = f"{r}.status = '{TaskStatus.CLOSED}'"
     cycle = f"CAST({r}.reminder_cycle AS VARCHAR) || ':"
 
@@ -73,7 +79,12 @@ def _key(r: str, dialect: str) -> list[str]:
         return f"substr({r}.notice_stage, 1, length({cycle}{prefix}')) = {cycle}{prefix}'"
 
     never = "'9999-12-31'" if dialect == "sqlite" else "DATE '9999-12-31'"
+    day = f"{r}.deadline"
+    if grain == GRAIN_MONTH:
+        day = (f"date({r}.deadline, 'start of month')" if dialect == "sqlite"
+               else f"CAST(date_trunc('month', {r}.deadline) AS DATE)")
     return [
+        str(grain),
         f"coalesce({r}.unit_id, {NO_UNIT})",
         f"{r}.review_id",
         f"{r}.status",
@@ -81,9 +92,12 @@ def _key(r: str, dialect: str) -> list[str]:
         (f"CASE WHEN {closed} OR {r}.notice_stage IS NULL THEN {STAGE_NONE} "
          f"WHEN {starts('urge')} OR {starts('level')} THEN {STAGE_OVERDUE} "
          f"WHEN {starts('remind')} THEN {STAGE_REMIND} ELSE {STAGE_NONE} END"),
-        f"CASE WHEN {closed} OR {r}.deadline IS NULL THEN {never} ELSE {r}.deadline END",
+        f"CASE WHEN {closed} OR {r}.deadline IS NULL THEN {never} ELSE {day} END",
         f"CASE WHEN NOT ({closed}) AND {r}.task_type = '{TaskType.ONGOING}' THEN 1 ELSE 0 END",
     ]
+
+
+GRAINS = (GRAIN_DAY, GRAIN_MONTH)
 
 
 def _closure_key(r: str, dialect: str) -> list[str]:
@@ -105,13 +119,14 @@ def _sqlite_add(r: str, sign: int) -> list[str]:
     cols, ccols = ", ".join(COUNT_KEY), ", ".join(CLOSURE_KEY)
     if sign > 0:
         return [
-            (f"INSERT INTO unit_task_count ({cols}, n) VALUES ({', '.join(_key(r, 'sqlite'))}, 1) "
-             f"ON CONFLICT ({cols}) DO UPDATE SET n = n + 1"),
+            *[(f"INSERT INTO unit_task_count ({cols}, n) VALUES ({', '.join(_key(r, 'sqlite', g))}, 1) "
+               f"ON CONFLICT ({cols}) DO UPDATE SET n = n + 1") for g in GRAINS],
             (f"INSERT INTO unit_closure_count ({ccols}, n) SELECT {', '.join(_closure_key(r, 'sqlite'))}, 1 "
              f"WHERE {_is_closure(r)} ON CONFLICT ({ccols}) DO UPDATE SET n = n + 1"),
         ]
     return [
-        f"UPDATE unit_task_count SET n = n - 1 WHERE ({cols}) = ({', '.join(_key(r, 'sqlite'))})",
+        *[f"UPDATE unit_task_count SET n = n - 1 WHERE ({cols}) = ({', '.join(_key(r, 'sqlite', g))})"
+          for g in GRAINS],
         "DELETE FROM unit_task_count WHERE n = 0",
         (f"UPDATE unit_closure_count SET n = n - 1 WHERE {_is_closure(r)} "
          f"AND ({ccols}) = ({', '.join(_closure_key(r, 'sqlite'))})"),
@@ -136,8 +151,8 @@ def _sqlite_triggers() -> list[str]:
 def _pg_apply(sources: list[tuple[str, int]]) -> str:
     """One grouped upsert of the net change per key, then the rows that reached zero go."""
     cols, ccols = ", ".join(COUNT_KEY), ", ".join(CLOSURE_KEY)
-    counts = " UNION ALL ".join(f"SELECT {', '.join(_key('r', 'postgresql'))}, {sign} FROM {table} r"
-                                for table, sign in sources)
+    counts = " UNION ALL ".join(f"SELECT {', '.join(_key('r', 'postgresql', g))}, {sign} FROM {table} r"
+                                for table, sign in sources for g in GRAINS)
     closures = " UNION ALL ".join(
         f"SELECT {', '.join(_closure_key('r', 'postgresql'))}, {sign} FROM {table} r WHERE {_is_closure('r')}"
         for table, sign in sources)

@@ -4,14 +4,30 @@ Reads cost the number of distinct (unit, review, state, deadline day) keys, neve
 100 units and deadlines over nine months that is at most ~27,000 rows whether there are 10^5 or 10^7 tasks.
 """
 from dataclasses import dataclass
+from datetime import date, timedelta
 
-from sqlalchemy import Date, Integer, String, case, column, delete, func, select, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    column,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
 
 from tracker.models import TaskStatus
 from tracker.models.aggregates import (
     CLOSURE_KEY,
     CLOSURE_UTC_OFFSET_HOURS,
     COUNT_KEY,
+    GRAIN_DAY,
+    GRAIN_MONTH,
+    GRAINS,
     NO_UNIT,
     STAGE_OVERDUE,
     STAGE_REMIND,
@@ -27,10 +43,30 @@ C = UnitTaskCount
 CC = UnitClosureCount
 
 
-def scope(table, *, review_id: int | None, units):
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def grain_rows(today: date, due_soon_days: int):
+    """Which count rows answer for `today`: each task exactly once, by its month where that whole month is
+    before today's month or after today+due_soon_days, else by its day (see models.aggregates.GRAIN_DAY)."""
+    first, soon = month_start(today), today + timedelta(days=due_soon_days)
+    return or_(and_(C.grain == GRAIN_MONTH, or_(C.deadline < first, C.deadline > soon)),
+               and_(C.grain == GRAIN_DAY, C.deadline >= first, C.deadline < next_month(soon)))
+
+
+def scope(table, *, review_id: int | None, units, today: date | None = None, due_soon_days: int = 7):
     """`units`: access.unit_scope(user), a select() of Unit.id, or None for every unit (and the county-wide
-    problems, which belong to no unit)."""
-    conditions = []
+    problems, which belong to no unit). Counts are read for `today` (grain_rows); a date-free read
+    (open_levels) takes the month rows, each task once."""
+    if table is C:
+        conditions = [grain_rows(today, due_soon_days) if today else C.grain == GRAIN_MONTH]
+    else:
+        conditions = []
     if review_id:
         conditions.append(table.review_id == review_id)
     if units is not None:
@@ -61,6 +97,18 @@ def closure_counts(session, *, review_id: int | None, units, period_of) -> dict[
         .group_by(period).order_by(period)).all())
 
 
+def exact_late_since(session, unit_ids, *, today: date, review_id: int | None) -> dict[int, date]:
+    """The deadline of each unit's longest-overdue task, from the day rows (month rows only know the month):
+    one statement for the units of one page."""
+    if not unit_ids:
+        return {}
+    rows = session.execute(select(C.unit_id, func.min(C.deadline))
+                           .where(C.grain == GRAIN_DAY, C.unit_id.in_(unit_ids), overdue(today),
+                                  *([C.review_id == review_id] if review_id else []))
+                           .group_by(C.unit_id))
+    return dict(rows.all())
+
+
 def open_levels(session, *, units=None) -> dict[int, int]:
     """{escalation level: open tasks} from the counts (the notify panel of the 工作台 can read this instead
     of grouping the task table on every request)."""
@@ -77,9 +125,9 @@ def closure_offset_hours() -> int:
 # --- checking: the counts recomputed from the tasks, by the very expressions the triggers use ----------
 
 def count_rows_sql(dialect: str) -> str:
-    key = _key("r", dialect)
-    return (f"SELECT {', '.join(key)}, count(*) FROM task r "
-            f"GROUP BY {', '.join(str(i + 1) for i in range(len(key)))}")
+    group = ", ".join(str(i + 1) for i in range(len(COUNT_KEY)))
+    return " UNION ALL ".join(f"SELECT {', '.join(_key('r', dialect, g))}, count(*) FROM task r GROUP BY {group}"
+                              for g in GRAINS)
 
 
 def closure_rows_sql(dialect: str) -> str:
@@ -88,7 +136,7 @@ def closure_rows_sql(dialect: str) -> str:
             f"GROUP BY {', '.join(str(i + 1) for i in range(len(key)))}")
 
 
-_TYPES = {"unit_id": Integer, "review_id": Integer, "status": String, "level": Integer, "stage": Integer,
+_TYPES = {"grain": Integer, "unit_id": Integer, "review_id": Integer, "status": String, "level": Integer, "stage": Integer,
           "deadline": Date, "ongoing": Integer, "closed_on": Date, "n": Integer}
 
 

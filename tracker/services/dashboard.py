@@ -4,7 +4,7 @@ The 工作台's figures (totals, the unit table, the closure trend) come from th
 beside the tasks (services.aggregates), so the page costs the same at 10^4 and 10^6 tasks; the task list
 filters the task table itself through its indexes.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, select
@@ -20,7 +20,7 @@ from tracker.models import (
     Unit,
     User,
 )
-from tracker.models.aggregates import UnitTaskCount
+from tracker.models.aggregates import NO_UNIT, UnitTaskCount
 from tracker.services import aggregates
 from tracker.services.aggregates import n_if
 from tracker.services.lights import KEYS, Light, light_of, light_sql, overdue_sql, worst
@@ -67,7 +67,7 @@ def overview(session, *, review_id: int | None, today: date, due_soon_days: int 
             n_if(aggregates.overdue(today)),
             *[n_if(and_(c.level == level, is_open)) for level in (1, 2, 3)],
             *[n_if(light == key) for key in KEYS],
-        ).where(*aggregates.scope(c, review_id=review_id, units=units))
+        ).where(*aggregates.scope(c, review_id=review_id, units=units, today=today, due_soon_days=due_soon_days))
     ).one()
     extensions = session.scalar(
         select(func.count(ExtensionRequest.id)).join(Task, Task.id == ExtensionRequest.task_id)
@@ -117,6 +117,8 @@ def unit_rows_query(*, review_id: int | None, today: date, sort: str = "worst", 
     closed = n_if(c.status == TaskStatus.CLOSED).label("closed")
     overdue = n_if(late).label("overdue")
     max_level = func.coalesce(func.max(c.level), 0).label("max_level")
+    # From month rows this is the first day of the month: the ranking breaks ties by month, and the page
+    # shows the exact day through exact_lateness().
     earliest_late = func.min(case((late, c.deadline), else_=None)).label("earliest_late")
     counts = [n_if(light == key).label(key) for key in KEYS]
     name = func.coalesce(Unit.name, literal(OVERALL_UNIT_LABEL)).label("name")
@@ -131,7 +133,7 @@ def unit_rows_query(*, review_id: int | None, today: date, sort: str = "worst", 
     query = (
         select(c.unit_id, name, tasks, closed, overdue, max_level, earliest_late, *counts)
         .select_from(c).outerjoin(Unit, Unit.id == c.unit_id)
-        .where(*aggregates.scope(c, review_id=review_id, units=units))
+        .where(*aggregates.scope(c, review_id=review_id, units=units, today=today, due_soon_days=due_soon_days))
         .group_by(c.unit_id, Unit.name)
         .order_by(*order)
     )
@@ -150,11 +152,22 @@ def unit_row(r, today: date) -> UnitRow:
                    overdue_days=(today - r.earliest_late).days if r.earliest_late else 0)
 
 
+def exact_lateness(session, rows: list[UnitRow], *, today: date, review_id: int | None) -> list[UnitRow]:
+    """The page's units with 最长逾期 to the day (one statement for the page)."""
+    def key(row: UnitRow) -> int:
+        return row.unit_id or NO_UNIT
+
+    since = aggregates.exact_late_since(session, [key(r) for r in rows if r.overdue_days], today=today,
+                                        review_id=review_id)
+    return [replace(r, overdue_days=(today - since[key(r)]).days) if key(r) in since else r for r in rows]
+
+
 def unit_rows(session, *, review_id: int | None, today: date, sort: str = "worst",
               due_soon_days: int, q: str = "", units=None) -> list[UnitRow]:
     query = unit_rows_query(review_id=review_id, today=today, sort=sort, due_soon_days=due_soon_days, q=q,
                             units=units)
-    return [unit_row(r, today) for r in session.execute(query)]
+    return exact_lateness(session, [unit_row(r, today) for r in session.execute(query)], today=today,
+                          review_id=review_id)
 
 
 def _count_period(session, bucket: str):

@@ -31,6 +31,7 @@ def dashboard_view():
     rows = paginate_rows(dashboard.unit_rows_query(review_id=review_id, today=today, sort=sort, q=q,
                                                    due_soon_days=due_soon_days(), units=units),
                          row=lambda r: dashboard.unit_row(r, today), per_page=20)
+    rows.items = dashboard.exact_lateness(db.session, rows.items, today=today, review_id=review_id)
     series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=settings().timezone,
                                           until=today, units=units)
     return render_template(

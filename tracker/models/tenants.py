@@ -5,7 +5,7 @@ A county install has one county, made by the migration (or by `default_county` a
 """
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, event, select
+from sqlalchemy import Boolean, ForeignKey, String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.extensions import db
@@ -51,7 +51,9 @@ def default_county_id(session) -> int | None:
 
 
 def ensure_default_county(session, *, now: datetime | None = None) -> Organization:
-    """The county of a county install, made if missing (flushed, never committed)."""
+    """The county of a county install, made if missing (flushed, never committed). Made, it adopts every unit,
+    review and task without a county, as the migration does: an install whose tables predate the tree stays
+    one county."""
     found = session.scalar(select(Organization).where(Organization.is_default.is_(True))
                            .order_by(Organization.id).limit(1))
     if found is not None:
@@ -60,6 +62,13 @@ def ensure_default_county(session, *, now: datetime | None = None) -> Organizati
                           created_at=now or utcnow())
     session.add(county)
     session.flush()
+    from tracker.models.org import Unit
+    from tracker.models.review import Review
+    from tracker.models.task import Task
+
+    for model in (Unit, Review, Task):
+        session.execute(update(model).where(model.county_id.is_(None)).values(county_id=county.id)
+                        .execution_options(synchronize_session="fetch"))
     return county
 
 

@@ -242,3 +242,18 @@ def test_the_roster_export_holds_the_countys_units_only(db, tenants):
     city = roster_rows(db.session, access.unit_scope(tenants.users["org_city"]))
     per_unit = len(everyone) // 3  # one 青山镇 per county, the same secretaries in each
     assert len(east) == per_unit and len(city) == 2 * per_unit and per_unit >= 1
+
+
+def test_mail_recipients_of_a_county_are_its_own_and_the_levels_above(db, tenants):
+    from tracker.models import User
+
+    covering = access.ancestors_of_counties(db.session)
+    users = tenants.users
+    east = tenants.east.node.id
+    assert covering[east] == {east, tenants.city.id, tenants.province.id}
+    assert [k for k in ("org_e", "org_w", "org_city", "org_prov", "org_other_city", "disc_e", "admin")
+            if access.covers(users[k], east, covering)] == ["org_e", "org_city", "org_prov", "disc_e", "admin"]
+    assert not access.covers(users["org_e"], None, covering)
+    named = set(db.session.scalars(select(User.username).where(
+        User.role.in_(("org_dept", "discipline")), access.staff_covering(db.session, tenants.west.node.id))))
+    assert named == {"zzb-w", "org-city", "org-prov"}

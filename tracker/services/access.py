@@ -163,3 +163,32 @@ def counties_of(session, user: User) -> list[Organization]:
     if scope is not None:
         query = query.where(Organization.id.in_(scope))
     return list(session.scalars(query.order_by(Organization.name, Organization.id)))
+
+
+def ancestors_of_counties(session) -> dict[int, frozenset[int]]:
+    """Each county → the ids of the nodes that cover it (itself, its city, its province). One read of the small
+    organization table: the scan and the digests filter a page's recipients with it in Python."""
+    parents = dict(session.execute(select(Organization.id, Organization.parent_id)).all())
+    covering = {}
+    for node_id in parents:
+        chain, current = [], node_id
+        while current is not None and len(chain) <= TREE_DEPTH:
+            chain.append(current)
+            current = parents.get(current)
+        covering[node_id] = frozenset(chain)
+    return covering
+
+
+def covers(user: User, county_id: int | None, covering: dict[int, frozenset[int]]) -> bool:
+    """Whether a mail or notice about a task of `county_id` is for this 组织部/纪委 account (covering from
+    ancestors_of_counties). Install-wide accounts get every county's; a row with no county only theirs."""
+    if user.organization_id is None:
+        return True
+    return county_id is not None and user.organization_id in covering.get(county_id, ())
+
+
+def staff_covering(session, county_id: int | None):
+    """A condition on User: the 组织部/纪委/admin accounts that cover `county_id` (for one-off recipient lists,
+    e.g. a proposal's mail)."""
+    chain = ancestors_of_counties(session).get(county_id, frozenset()) if county_id is not None else frozenset()
+    return or_(User.organization_id.is_(None), User.organization_id.in_(sorted(chain)))

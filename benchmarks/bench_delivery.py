@@ -6,6 +6,7 @@ the same sink, in the same run. Standalone:
 """
 import os
 import sys
+from types import SimpleNamespace
 
 from benchmarks.common import bench_app, smtp_sink
 from benchmarks.outbox_bench import (
@@ -22,12 +23,11 @@ MESSAGES = 500
 
 def run(messages: int = MESSAGES, database_url: str | None = None) -> dict:
     from flask_mail import Mail
-    from sqlalchemy import select
 
     from tracker.extensions import db
-    from tracker.mail.claims import _COLUMNS, Claimed
     from tracker.mail.delivery import build_message, deliver
     from tracker.mail.outbox import enqueue_email
+    from tracker.models.notify import OutboxMessage
 
     now = bench_now()
     with bench_app(database_url) as app, smtp_sink() as sink:
@@ -37,12 +37,16 @@ def run(messages: int = MESSAGES, database_url: str | None = None) -> dict:
             enqueue_email(db.session, key=f"bench:{i}", kind="bench", template="task_notice", now=now,
                           context=_context(i), to_addresses=[f"owner{i}@town.test"], cc_addresses=["zzb@county.test"])
         db.session.commit()
-        rows = [Claimed(*r) for r in db.session.execute(select(*_COLUMNS).order_by(_COLUMNS[0]))]
+        # Plain copies: the rounds' commits would expire ORM rows.
+        rows = [SimpleNamespace(key=r.key, subject=r.subject, to_addresses=r.to_addresses, cc_addresses=r.cc_addresses,
+                                body_text=r.body_text, body_html=r.body_html)
+                for r in db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id))]
         sender = app.config["MAIL_DEFAULT_SENDER"]
         bare = Mail(app)  # after the sink's port is set: Flask-Mail reads its settings at init_app
 
         def floor():
-            prepared = [build_message(r, sender) for r in rows]  # the outbox builds its own inside its time
+            # Built before the floor's clock starts; the outbox builds its own inside its time.
+            prepared = [build_message(r, sender) for r in rows]
 
             def send_all():
                 with bare.connect() as connection:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from benchmarks.common import timed
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def bench_now():

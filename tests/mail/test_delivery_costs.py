@@ -46,7 +46,10 @@ def test_a_delivered_mail_costs_one_statement_whatever_the_batch_size(app, db, s
     for n in (10, 100):
         _enqueue(db, n, prefix=f"n{n}")
         results = []
-        costs[n] = _statements(db, lambda: results.append(deliver(db.session, now=PAST + timedelta(minutes=1))))
+
+        def run(into=results):
+            into.append(deliver(db.session, now=PAST + timedelta(minutes=1)))
+        costs[n] = _statements(db, run)
         assert results[0].sent == n and results[0].claimed == n
     assert len(smtp_server.messages) == 110
     # One durable UPDATE per mail (its mark), and a fixed cost per batch (claim, the robots' empty claim).

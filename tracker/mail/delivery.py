@@ -230,7 +230,9 @@ def deliver_email(session, *, now: datetime, worker: str = "tick", still_leading
     except ConnectionLost as gone:
         writer.settle()
         for row in rows[index:]:  # the server went away: every unsent row of the batch is retried later
-            if row.id not in lost:
+            if row.id in lost:
+                result.lost += 1
+            else:
                 writer.submit(_fail, row, str(gone), permanent=False, **failure)
     finally:
         _close(connection)

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Sink(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         length = min(int(self.headers.get("Content-Length") or 0), 1024 * 1024)
         raw = self.rfile.read(length)
         try:

@@ -257,3 +257,43 @@ def test_mail_recipients_of_a_county_are_its_own_and_the_levels_above(db, tenant
     named = set(db.session.scalars(select(User.username).where(
         User.role.in_(("org_dept", "discipline")), access.staff_covering(db.session, tenants.west.node.id))))
     assert named == {"zzb-w", "org-city", "org-prov"}
+
+
+def test_a_city_account_imports_into_the_county_it_chooses(app, db, tenants):
+    """Through the browser: no county chosen is refused in words; 西河县 chosen, the preview offers 西河县's
+    units only and the confirmed import lands there."""
+    import io
+    import re
+
+    from tests.security.world import TRANSCRIPT
+    from tests.webhelpers import csrf_token
+    from tracker.models import Review
+
+    client = app.test_client()
+    login(client, tenants.users["org_city"].username)
+
+    def upload(**extra):
+        return client.post("/imports/", data={"csrf_token": csrf_token(client, "/imports/"), **extra,
+                                              "document": (io.BytesIO(TRANSCRIPT.encode("utf-8")), "评议.txt")},
+                           content_type="multipart/form-data")
+
+    refused = upload()
+    assert refused.status_code == 400 and "请选择导入到哪个县（市、区）" in refused.get_data(as_text=True)
+    assert upload(county_id=str(tenants.far.node.id)).status_code == 400  # another city's county
+    response = upload(county_id=str(tenants.west.node.id))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    preview_url = response.headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    first = re.search(r'<select id="s0-unit"[^>]*>(.*?)</select>', page, re.S).group(1)
+    offered = {int(v) for v in re.findall(r'<option value="(\d+)"', first)}
+    assert tenants.west.records.unit.id in offered and tenants.east.records.unit.id not in offered
+    from tests.web_org.test_imports import form_of
+
+    data = {**form_of(page), "op": "confirm", "s0-owner": "new", "held_on": tenants.today.isoformat()}
+    confirmed = client.post(preview_url, data=data)
+    assert confirmed.status_code == 302, re.findall(r"(?:alert|flash)[^>]*>([^<]+)<", confirmed.get_data(as_text=True))
+    review = db.session.scalar(select(Review).order_by(Review.id.desc()))
+    assert review.county_id == tenants.west.node.id
+    tasks = db.session.scalars(select(Task).where(Task.review_id == review.id)).all()
+    assert {t.county_id for t in tasks} == {tenants.west.node.id}
+    assert tenants.west.records.unit.id in {t.unit_id for t in tasks}

@@ -22,6 +22,7 @@ from tracker.services.problem_list import FIELD_LABELS, FIELDS, WorkbookError
 from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date
 from tracker.web.guards import roles_required
+from tracker.web.hardening import parse_int
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 WORKBOOK_SUFFIX = ".xlsx"
@@ -44,29 +45,53 @@ def _recent_reviews():
                               .limit(20)).all()
 
 
-def _in_scope(query, column):
-    """Units of the current user's counties only: an import never names another county's unit."""
+def _in_county(query, column, county_id: int | None):
+    """Units of the import's county only (`county_id`; None: the current user's counties): an import never
+    names, lists or matches another county's unit — two counties may both have a 青山镇."""
+    if county_id is not None:
+        return query.where(column.in_(select(Unit.id).where(Unit.county_id == county_id)))
     scope = access.unit_scope(current_user)
     return query if scope is None else query.where(column.in_(scope))
 
 
-def _units_by_name() -> dict[str, int]:
-    rows = db.session.execute(_in_scope(select(Unit.name, Unit.id).where(
-        Unit.merged_into_id.is_(None), Unit.needs_rename.is_(False)), Unit.id).order_by(Unit.id.desc()))
+def _units_by_name(county_id: int | None) -> dict[str, int]:
+    rows = db.session.execute(_in_county(select(Unit.name, Unit.id).where(
+        Unit.merged_into_id.is_(None), Unit.needs_rename.is_(False)), Unit.id, county_id).order_by(Unit.id.desc()))
     return dict(rows.all())
 
 
-def _secretaries() -> dict[int, tuple[int, str]]:
+def _secretaries(county_id: int | None) -> dict[int, tuple[int, str]]:
     """Each unit's current secretary (the newest active one), as importer.current_secretary picks it."""
-    rows = db.session.execute(_in_scope(select(User.unit_id, User.id, User.name).where(
-        User.role == Role.SECRETARY, User.active.is_(True), User.unit_id.is_not(None)), User.unit_id)
+    rows = db.session.execute(_in_county(select(User.unit_id, User.id, User.name).where(
+        User.role == Role.SECRETARY, User.active.is_(True), User.unit_id.is_not(None)), User.unit_id, county_id)
         .order_by(User.id))
     return {unit_id: (user_id, name) for unit_id, user_id, name in rows}
 
 
+def _county(pending) -> int | None:
+    return pending.state.get("county_id")
+
+
+def _upload_county() -> tuple[int | None, str | None]:
+    """The county the upload goes to: the form's choice (a city or province account picks one of its counties),
+    else the account's own county or the install's default. (None, None): a county install not yet having its
+    county row, made at confirm."""
+    chosen = parse_int(request.form.get("county_id"), None, minimum=1)
+    if chosen is not None:
+        if chosen not in {c.id for c in access.counties_of(db.session, current_user)}:
+            return None, "所选县（市、区）不存在或不在本部门管辖范围内"
+        return chosen, None
+    home = access.home_county_id(db.session, current_user)
+    if home is None and current_user.organization_id is not None:
+        return None, "请选择导入到哪个县（市、区）"
+    return home, None
+
+
 def _upload_page(error: str | None = None, status: int = 200):
     limit_mb = settings().max_document_bytes / (1024 * 1024)
+    counties = access.counties_of(db.session, current_user) if current_user.organization_id is not None else []
     return render_template("imports/upload.html", error=error, reviews=_recent_reviews(),
+                           counties=counties if len(counties) > 1 else [],
                            limit_text=f"{limit_mb:.1f} MB" if limit_mb >= 1 else
                            f"{settings().max_document_bytes // 1024} KB"), status
 
@@ -100,12 +125,15 @@ def upload_submit():
         return _upload_page("文件是空的，请重新选择", 400)
     if file.filename.lower().endswith(".xls"):
         return _upload_page("这是旧版 Excel（.xls）文件：请在 Excel 或 WPS 中“另存为” .xlsx 后再上传", 400)
+    county_id, error = _upload_county()
+    if error:
+        return _upload_page(error, 400)
     if file.filename.lower().endswith(WORKBOOK_SUFFIX):
-        return _upload_workbook(file.filename, data)
-    return _upload_transcript(file.filename, data)
+        return _upload_workbook(file.filename, data, county_id)
+    return _upload_transcript(file.filename, data, county_id)
 
 
-def _upload_transcript(filename: str, data: bytes):
+def _upload_transcript(filename: str, data: bytes, county_id: int | None):
     from tracker.parser import ParseError, parse_text, read_document
     from tracker.services.importer import content_hash
 
@@ -117,14 +145,15 @@ def _upload_transcript(filename: str, data: bytes):
     existing = _existing(content_hash(text))
     if existing is not None:
         return _upload_page(_already_imported(existing), 409)
-    state = preview.initial_state(parsed, units_by_name=_units_by_name(), secretaries=_secretaries(),
-                                  today=_today(), lines=text.splitlines(), default_type=TaskType.TIME_LIMITED,
-                                  default_deadline=_default_deadline())
+    state = preview.initial_state(parsed, units_by_name=_units_by_name(county_id),
+                                  secretaries=_secretaries(county_id), today=_today(), lines=text.splitlines(),
+                                  default_type=TaskType.TIME_LIMITED, default_deadline=_default_deadline())
+    state["county_id"] = county_id
     pending = preview.store(_upload_dir(), user_id=current_user.id, filename=filename, data=data, state=state)
     return redirect(url_for("imports.preview_page", token=pending.token))
 
 
-def _upload_workbook(filename: str, data: bytes):
+def _upload_workbook(filename: str, data: bytes, county_id: int | None):
     from tracker.services.problem_list import content_digest, read_layout
 
     try:
@@ -137,6 +166,7 @@ def _upload_workbook(filename: str, data: bytes):
         return _upload_page(_already_imported(existing), 409)
     state = workbook.mapping_state(layout, filename=filename, default_type=TaskType.TIME_LIMITED,
                                    default_deadline=_default_deadline())
+    state["county_id"] = county_id
     pending = preview.store(_upload_dir(), user_id=current_user.id, filename=filename, data=data, state=state)
     return redirect(url_for("imports.preview_page", token=pending.token))
 
@@ -156,7 +186,8 @@ def _mapping_page(pending, message: str | None = None, status: int = 200):
 def _preview_page(pending, errors: dict | None = None, message: str | None = None, status: int = 200):
     if pending.state.get("stage") == "mapping":
         return _mapping_page(pending, message, status)
-    units = db.session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name, Unit.id)).all()
+    units = db.session.scalars(_in_county(select(Unit).where(Unit.merged_into_id.is_(None)), Unit.id,
+                                          _county(pending)).order_by(Unit.name, Unit.id)).all()
     state = pending.state
     counts = sum(len(problems) for _, problems in actions.problem_lists(state))
     to_check = [(i, s, actions.open_warnings(s)) for i, s in enumerate(state["sections"])]
@@ -186,7 +217,7 @@ def preview_post(token: str):
         return redirect(url_for("imports.upload"))
     if pending.state.get("stage") == "mapping":
         return _mapping_post(pending, op)
-    preview.update_from_form(pending.state, request.form, secretaries=_secretaries())
+    preview.update_from_form(pending.state, request.form, secretaries=_secretaries(_county(pending)))
     try:
         _apply_op(pending, op)
     except (DomainError, WorkbookError) as error:
@@ -214,7 +245,9 @@ def _apply_op(pending, op: str) -> None:
     elif action == "mark":
         actions.mark_paragraph(state, ref, form.get(f"para{ref}-text", ""), form.get(f"para{ref}-to", ""))
     elif action == "fixrow" and ref.isdigit():
-        workbook.fix_bad_row(state, int(ref), units_by_name=_units_by_name(), secretaries=_secretaries())
+        county_id = _county(pending)
+        workbook.fix_bad_row(state, int(ref), units_by_name=_units_by_name(county_id),
+                             secretaries=_secretaries(county_id))
     elif action == "remap" and state.get("source_kind") == "workbook":
         state["stage"] = "mapping"
     elif action == "defaults":
@@ -227,7 +260,8 @@ def _mapping_post(pending, op: str):
     try:
         workbook.update_mapping(pending.state, request.form)
         workbook.apply_mapping(pending.state, preview.read_bytes(_upload_dir(), pending),
-                               units_by_name=_units_by_name(), secretaries=_secretaries(), today=_today())
+                               units_by_name=_units_by_name(_county(pending)),
+                               secretaries=_secretaries(_county(pending)), today=_today())
     except (DomainError, WorkbookError) as error:
         preview.save(_upload_dir(), pending)
         return _mapping_page(pending, str(error), 400)
@@ -250,7 +284,8 @@ def _confirm(pending):
     from tracker.parser import ParseError
     from tracker.services.importer import apply_plan
 
-    unit_ids = set(db.session.scalars(_in_scope(select(Unit.id).where(Unit.merged_into_id.is_(None)), Unit.id)))
+    unit_ids = set(db.session.scalars(_in_county(select(Unit.id).where(Unit.merged_into_id.is_(None)), Unit.id,
+                                                 _county(pending))))
     errors = preview.validate(pending.state, today=_today(), unit_ids=unit_ids)
     if errors:
         return _preview_page(pending, errors, "请先改正标红的内容，再确认导入", 400)
@@ -261,7 +296,7 @@ def _confirm(pending):
     plan = preview.to_plan(pending.state, content_hash=digest, filename=pending.filename)
     try:
         result = apply_plan(db.session, plan, actor=current_user, now=utcnow(),
-                            rules=settings().rules, tz=settings().timezone)
+                            rules=settings().rules, tz=settings().timezone, county_id=_county(pending))
         if not result.created:
             db.session.rollback()
             preview.discard(_upload_dir(), pending.token)

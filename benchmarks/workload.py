@@ -4,8 +4,9 @@ PostgreSQL: one INSERT … SELECT over generate_series (a million tasks in secon
 built in Python and inserted with executemany in chunks (fine up to 100,000; the million runs on
 PostgreSQL only). Deterministic: task g's unit, owner, deadline and status are arithmetic in g.
 
-Shape (issue 10): U units, `per_unit` secretaries each, 60% closed, deadlines uniform over
-today−180…today+90. `due`: "morning" — every open task whose deadline is at most 7 days away is due
+Shape (issue 10): U units, `per_unit` secretaries each (task g belongs to unit g mod U and, within it, to
+secretary (g div U) mod per_unit, so every secretary has tasks), 60% closed spread over every unit,
+deadlines uniform over today−180…today+90. `due`: "morning" — every open task whose deadline is at most 7 days away is due
 now (≈27,800 of 100,000); an int k — exactly k open tasks due, the rest closed or checked later.
 """
 from datetime import date, datetime, timedelta, timezone
@@ -71,7 +72,9 @@ def _seed_postgresql(session, params: dict, policy: dict) -> None:
 
     due = ("(g % :step = 0)" if params["step"] else
            "(NOT c.closed AND CAST(:today AS date) - 180 + CAST((g * 7919) % 271 AS integer) <= CAST(:today AS date) + 7)")
-    closed = "((g * 104729) % 100 < :closedp" + (" AND g % :step <> 0)" if params["step"] else ")")
+    # Mixed through a prime first: (g × k) mod 100 alone depends on g mod 100, i.e. on the unit, which
+    # closed whole units and left only 800 of the 2,000 secretaries with due tasks.
+    closed = "(((g * 104729) % 1000003) % 100 < :closedp" + (" AND g % :step <> 0)" if params["step"] else ")")
     session.execute(text(f"""
         INSERT INTO task ({TASK_COLUMNS})
         SELECT :review, :comment, :unit0 + (g % :U), false, 1, g + 1,
@@ -93,7 +96,7 @@ def _seed_sqlite(session, params: dict, policy: dict) -> None:
     today, n, step = params["today"], params["n"], params["step"]
     rows = []
     for g in range(n):
-        closed = (g * 104729) % 100 < params["closedp"] and not (step and g % step == 0)
+        closed = ((g * 104729) % 1000003) % 100 < params["closedp"] and not (step and g % step == 0)
         deadline = today - timedelta(days=180) + timedelta(days=(g * 7919) % 271)
         due = (g % step == 0) if step else (not closed and deadline <= today + timedelta(days=7))
         created = params["created"].replace(tzinfo=timezone.utc)

@@ -8,8 +8,9 @@ needs to look at costs nothing until its next_check_at.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.escalation.acknowledgement import ack_url
 from tracker.escalation.calendar import WorkCalendar, rest_day_note
@@ -27,7 +28,8 @@ from tracker.mail.outbox import (
     store_drafts,
 )
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
-from tracker.models.notify import OutboxMessage, OutboxStatus, SkippedNotice
+from tracker.models.notify import OutboxStatus, SkippedNotice
+from tracker.models.types import utcnow
 from tracker.proposals import service as proposals
 from tracker.services import audit, keys
 from tracker.services.leases import lease, touch_lease
@@ -182,7 +184,7 @@ class Scanner:
         decided = []
         for task in tasks:
             result.checked += 1
-            decision = self._decide(task)
+            decision = self._decide(task, step)
             if decision is not None:
                 decided.append((task, decision))
                 if task.unit_id is not None:
@@ -196,6 +198,7 @@ class Scanner:
         step.drafts += batch.drafts
         for task, decision in decided:
             self._apply(task, decision, step, batch.carried)
+        step.tasks = tasks
         step.store(self.now, self.today)
         return result, tasks[-1].id
 
@@ -211,18 +214,19 @@ class Scanner:
             return result
         touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure
         step = _Step(session, Recipients.load(session, settings()), result)
-        _scan_units(session, now=self.now, today=self.today, step=step, unit_ids=self.due_units)
+        _scan_units(session, now=self.now, today=self.today, step=step, unit_ids=self.due_units,
+                    calendar=self.calendar)
         step.store(self.now, self.today)
         return result
 
-    def _decide(self, task: Task):
+    def _decide(self, task: Task, step: "_Step"):
         if task.status == TaskStatus.CLOSED:
-            task.next_check_at = None  # 销号 stops every notice
+            step.change(task, next_check_at=None)  # 销号 stops every notice
             return None
         if task.status == TaskStatus.AWAITING_VERIFICATION:
             # Parked while the organization department verifies: its delay is no reason to escalate. 退回
             # sets next_check_at again (tracker.services.workflow).
-            task.next_check_at = None
+            step.change(task, next_check_at=None)
             return None
         policy = effective_policy(task.policy, settings().rules)
         return decide(task_type=task.task_type, deadline=task.deadline, start=local_date(task.created_at, self.tz),
@@ -241,7 +245,7 @@ class Scanner:
                                          field="escalation_level", before=task.escalation_level,
                                          after=decision.new_level,
                                          note=f"逾期升级为{EscalationLevel.LABELS[decision.new_level]}"))
-            task.escalation_level = decision.new_level
+            step.change(task, escalation_level=decision.new_level)
             result.level_changes += 1
         if decision.send is not None:
             key = notice_key(task, decision.send.rule)
@@ -253,13 +257,11 @@ class Scanner:
                 step.drafts.append(draft)
                 if task.owner is not None and task.owner in draft.users:
                     # Only a notice the owner received (with its 签收 link) awaits the owner's 签收.
-                    task.last_notice_at = now
-                    task.last_notice_key = key
+                    step.change(task, last_notice_at=now, last_notice_key=key)
             else:
                 step.skip(task, decision.send, now, "无收件人：未设责任人且无邮箱", key=key)
             result.notices += 1
-        task.notice_stage = decision.stage
-        task.next_check_at = decision.next_check_at
+        step.change(task, notice_stage=decision.stage, next_check_at=decision.next_check_at)
 
 
 UNIT_CHECK_LEASE = "scan-units"
@@ -276,6 +278,11 @@ class _Step:
     delegated: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     audits: list = field(default_factory=list)
+    changes: dict = field(default_factory=dict)  # task id → the columns the scan sets on it
+    tasks: list = field(default_factory=list)  # the page's loaded tasks, given the same values
+
+    def change(self, task: Task, **values) -> None:
+        self.changes.setdefault(task.id, {}).update(values)
 
     def skip(self, task: Task, milestone: Milestone, now: datetime, reason: str, key: str | None = None) -> None:
         self.skipped.append({"task_id": task.id, "key": key or notice_key(task, milestone.rule),
@@ -284,6 +291,7 @@ class _Step:
 
     def store(self, now: datetime, today) -> None:
         session = self.session
+        _write_changes(session, self.changes, self.tasks)
         if self.skipped:
             session.execute(insert(SkippedNotice), self.skipped)
         audit.record_many(session, self.audits)
@@ -295,7 +303,29 @@ class _Step:
         self.result.keys += [d.key for d in self.drafts + self.delegated]
 
 
-def _scan_units(session, *, now, today, step: _Step, unit_ids=None) -> None:
+def _write_changes(session, changes: dict, tasks) -> None:
+    """The page's task changes as one executemany UPDATE per set of changed columns (a handful of sets,
+    whatever the page's size): the ORM's flush would send one UPDATE per task on PostgreSQL. The loaded
+    objects get the same values as committed state, so nothing reloads them or writes them again."""
+    if not changes:
+        return
+    stamp = utcnow()
+    groups: dict[tuple, list] = {}
+    for task_id, values in changes.items():
+        groups.setdefault(tuple(sorted(values)), []).append({"task_id": task_id, "stamp": stamp, **values})
+    table = Task.__table__
+    for columns, rows in sorted(groups.items()):
+        statement = (update(table).where(table.c.id == bindparam("task_id"))
+                     .values(updated_at=bindparam("stamp"), **{c: bindparam(c) for c in columns}))
+        session.execute(statement, rows)
+    for task in tasks:
+        for name, value in changes.get(task.id, {}).items():
+            set_committed_value(task, name, value)
+        if task.id in changes:
+            set_committed_value(task, "updated_at", stamp)
+
+
+def _scan_units(session, *, now, today, step: _Step, unit_ids=None, calendar: WorkCalendar | None = None) -> None:
     """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month.
 
     One GROUP BY over the units that had a due task in this scan (`unit_ids`; None: every unit), then
@@ -330,10 +360,11 @@ def _scan_units(session, *, now, today, step: _Step, unit_ids=None) -> None:
                                 .order_by(Task.deadline, Task.id)):
         tasks_by_unit.setdefault(task.unit_id, []).append(task)
     recipients, listed = step.recipients, settings().digest_max_items
+    users = recipients.org_users + recipients.discipline_users
     for unit_id in fresh:
         unit, tasks = units[unit_id], tasks_by_unit.get(unit_id, [])
-        proposal = proposals.propose_for_unit(session, unit, tasks, now, calendar=None, total=counts[unit_id],
-                                              drafts=step.drafts)
+        proposal = proposals.propose_for_unit(session, unit, tasks, now, calendar=calendar, total=counts[unit_id],
+                                              drafts=step.drafts, users=users)
         if proposal is None:
             # Already proposed this month, or an earlier proposal still waits for a decision: nothing new
             # to tell, and the month's key stays free for when that one is decided.
@@ -351,6 +382,3 @@ def _scan_units(session, *, now, today, step: _Step, unit_ids=None) -> None:
         step.delegated.append(draft)  # the unit proposal's own mail carries it
         step.result.units += 1
 
-
-def outbox_counts(session) -> dict[str, int]:
-    return dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())

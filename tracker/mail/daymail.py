@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.mail.rows import insert_outbox_rows
@@ -84,12 +84,14 @@ class Item:
     body_html: str = ""
 
 
-def render_digest(rows, day: date, *, total: int | None = None, units: list | None = None) -> tuple[str, str, str]:
+def render_digest(rows, day: date, *, total: int | None = None, units: list | None = None,
+                  labels: dict | None = None) -> tuple[str, str, str]:
     """(subject, text, html) of an address's digest; one notice alone is sent as it is.
 
     Bounded: at most DIGEST_MAX_ITEMS notices in full, then "另有N项" with a link and, when some are left
     out, a count per unit; never over MAIL_MAX_MESSAGE_BYTES — past it the notices are dropped and the
-    per-unit lines cut until it fits (the app lists everything). Never refused for its size."""
+    per-unit lines cut until it fits (the app lists everything). Never refused for its size. `rows` may be
+    only the first ones: then `total` counts them all and `labels` counts them per label."""
     if len(rows) == 1 and not total:
         return rows[0].subject, rows[0].body_text, rows[0].body_html
     current = settings()
@@ -114,10 +116,10 @@ def render_digest(rows, day: date, *, total: int | None = None, units: list | No
         while keep and len(text.encode()) + len(html.encode()) > limit:
             keep //= 2
             text, html = build([], units[:keep], len(units) - keep)
-    return digest_subject_counts(_label_counts(rows, units), count), text, html
+    return digest_subject_counts(labels if labels is not None else _label_counts(rows), count), text, html
 
 
-def _label_counts(rows, units) -> dict[str, int]:
+def _label_counts(rows) -> dict[str, int]:
     counts: dict[str, int] = {}
     for row in rows:
         counts[label_of(row.subject)] = counts.get(label_of(row.subject), 0) + 1
@@ -151,13 +153,16 @@ def settle(session, rows: list[OutboxMessage], now: datetime) -> None:
             by_address.setdefault(address, []).append(member)
     alone = {id(m) for m in members
              if all(len(by_address[a]) == 1 and a not in days for a in m.addresses)}
+    mail_days = []
     for member in members:
         if id(member) in alone:
             member.row.status = OutboxStatus.PENDING
-            session.add_all(MailDay(address=a, day=today, message_id=member.row.id) for a in member.addresses)
+            mail_days += [{"address": a, "day": today, "message_id": member.row.id} for a in member.addresses]
         else:
             member.row.status = OutboxStatus.MERGED
     session.flush()
+    if mail_days:
+        session.execute(insert(MailDay), mail_days)
     wanting = [a for a, its in by_address.items() if not (len(its) == 1 and id(its[0]) in alone)]
     digests = _digests_for(session, wanting, days, today, now)
     _add_members(session, {address: (digests[address], [m.row for m in by_address[address]]) for address in wanting})
@@ -228,7 +233,7 @@ def _new_digests(session, addresses: list[str], day: date, now: datetime) -> dic
                    body_text="", body_html="", status=OutboxStatus.PENDING, attempts=0, next_attempt_at=send_at,
                    created_at=now) for a in addresses]
     rows = dict(zip(addresses, insert_outbox_rows(session, values)))
-    session.add_all(MailDay(address=a, day=day, message_id=row.id) for a, row in rows.items())
+    session.execute(insert(MailDay), [{"address": a, "day": day, "message_id": row.id} for a, row in rows.items()])
     return rows
 
 
@@ -236,65 +241,90 @@ def _add_members(session, wanted: dict) -> None:
     if not wanted:
         return
     digest_ids = {digest.id for digest, _ in wanted.values()}
+    message_ids = {row.id for _, rows in wanted.values() for row in rows}
+    # Only this call's notices can already sit in these digests (absorbed singletons): not the digests' members.
     known = set(session.execute(select(DigestMember.digest_id, DigestMember.message_id)
-                                .where(DigestMember.digest_id.in_(digest_ids))).all())
+                                .where(DigestMember.digest_id.in_(digest_ids),
+                                       DigestMember.message_id.in_(message_ids))).all())
+    added = []
     for digest, rows in wanted.values():
         for row in rows:
             if (digest.id, row.id) not in known:
-                session.add(DigestMember(digest_id=digest.id, message_id=row.id))
+                added.append({"digest_id": digest.id, "message_id": row.id})
                 known.add((digest.id, row.id))
             if row.digest_id is None:
                 row.digest_id = digest.id
+    session.flush()
+    if added:
+        session.execute(insert(DigestMember), added)
     # Rendered once per transaction (render_dirty, run before commit), not once per added notice: the
     # organization department's digest can gather hundreds of notices in one scan.
     session.info.setdefault(DIRTY, set()).update(digest_ids)
 
 
 def render_dirty(session) -> None:
-    """Renders every digest that gained notices in this transaction: three reads for all of them (the
-    members' subjects, the listed members' bodies, the units' names), then one render per digest."""
+    """Renders every digest that gained notices in this transaction, from aggregates: one GROUP BY for the
+    counts (per digest, unit and label), one read of the listed members (the first DIGEST_MAX_ITEMS of each
+    digest, by a window function) and one of the units' names — bounded per digest, however many notices
+    it has gathered (the organization department's gathers thousands over a scan's pages)."""
     dirty = session.info.pop(DIRTY, set())
     if not dirty:
         return
     session.flush()
+    from sqlalchemy import func
+
     from tracker.models import Unit
 
     digests = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(dirty))).all()
-    items: dict[int, list[Item]] = {}
-    for digest_id, mid, subject, unit_id, task_id in session.execute(
-            select(DigestMember.digest_id, OutboxMessage.id, OutboxMessage.subject, OutboxMessage.unit_id,
-                   OutboxMessage.task_id).join(OutboxMessage, OutboxMessage.id == DigestMember.message_id)
-            .where(DigestMember.digest_id.in_(dirty)).order_by(OutboxMessage.id)):
-        items.setdefault(digest_id, []).append(Item(mid, subject, unit_id, task_id))
+    # A label sits in the subject's first characters (【…】, at most 12 inside): grouping on a prefix keeps
+    # one row per (digest, unit, label) give or take a few subject variants.
+    prefix = func.substr(OutboxMessage.subject, 1, 14)
+    tallies: dict[int, list] = {}
+    for digest_id, unit_id, head, count in session.execute(
+            select(DigestMember.digest_id, OutboxMessage.unit_id, prefix, func.count())
+            .join(OutboxMessage, OutboxMessage.id == DigestMember.message_id)
+            .where(DigestMember.digest_id.in_(dirty)).group_by(DigestMember.digest_id, OutboxMessage.unit_id, prefix)):
+        tallies.setdefault(digest_id, []).append((unit_id, label_of(head), count))
     limit = settings().digest_max_items
-    wanted = {item.id for its in items.values() for item in (its if len(its) == 1 else its[:limit])}
-    bodies = {mid: (text, html) for mid, text, html in session.execute(
-        select(OutboxMessage.id, OutboxMessage.body_text, OutboxMessage.body_html)
-        .where(OutboxMessage.id.in_(wanted)))} if wanted else {}
+    ranked = (select(DigestMember.message_id, DigestMember.digest_id,
+                     func.row_number().over(partition_by=DigestMember.digest_id,
+                                            order_by=DigestMember.message_id).label("n"))
+              .where(DigestMember.digest_id.in_(dirty)).subquery())
+    items: dict[int, list[Item]] = {}
+    for digest_id, mid, subject, unit_id, task_id, text, html in session.execute(
+            select(ranked.c.digest_id, OutboxMessage.id, OutboxMessage.subject, OutboxMessage.unit_id,
+                   OutboxMessage.task_id, OutboxMessage.body_text, OutboxMessage.body_html)
+            .join(ranked, ranked.c.message_id == OutboxMessage.id).where(ranked.c.n <= max(limit, 1))
+            .order_by(ranked.c.digest_id, OutboxMessage.id)):
+        items.setdefault(digest_id, []).append(Item(mid, subject, unit_id, task_id, text, html))
     # Read for every digest (not only the long ones) so that a page costs the same statements at any size.
-    unit_ids = {i.unit_id for its in items.values() if len(its) > 1 for i in its if i.unit_id}
+    unit_ids = {unit_id for rows in tallies.values() for unit_id, _, _ in rows if unit_id}
     names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
     for digest in digests:
-        members = items.get(digest.id, [])
-        for item in members:
-            item.body_text, item.body_html = bodies.get(item.id, ("", ""))
-        if len(members) == 1 and members[0].task_id is not None:
+        members, rows = items.get(digest.id, []), tallies.get(digest.id, [])
+        total = sum(count for _, _, count in rows)
+        if total == 1 and members and members[0].task_id is not None:
             digest.task_id, digest.unit_id = members[0].task_id, members[0].unit_id
         else:
             digest.task_id = None
+        labels: dict[str, int] = {}
+        for _, label, count in rows:
+            labels[label] = labels.get(label, 0) + count
         day = date.fromisoformat(digest.key.rsplit(":", 1)[1])
         digest.subject, digest.body_text, digest.body_html = render_digest(
-            members, day, units=_per_unit(members, names) if len(members) > limit else None)
+            members, day, total=total if total > 1 else None,
+            units=_per_unit(rows, names) if total > limit else None, labels=labels)
     session.flush()
 
 
-def _per_unit(members: list[Item], names: dict) -> list[dict]:
-    """The digest's notices counted per unit and kind, the unit with most first."""
+def _per_unit(rows: list, names: dict) -> list[dict]:
+    """The digest's notices counted per unit and kind, the unit with most first: `rows` are
+    (unit id, label, count)."""
     table: dict[str, dict[str, int]] = {}
-    for item in members:
-        name = names.get(item.unit_id, "全县共性问题" if item.unit_id is None else f"单位{item.unit_id}")
+    for unit_id, label, count in rows:
+        name = names.get(unit_id, "全县共性问题" if unit_id is None else f"单位{unit_id}")
         row = table.setdefault(name, {})
-        row[label_of(item.subject)] = row.get(label_of(item.subject), 0) + 1
+        row[label] = row.get(label, 0) + count
     lines = [{"unit": name, "count": sum(c.values()),
               "kinds": "、".join(f"{k}{v}项" for k, v in sorted(c.items(), key=lambda kv: -kv[1]))}
              for name, c in table.items()]

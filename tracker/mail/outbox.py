@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from tracker.mail.rows import assign_ids, insert_outbox_rows  # noqa: F401  (store_drafts)
+from tracker.mail.rows import insert_outbox_rows
 from tracker.models.notify import Channel, Notice, OutboxMessage, OutboxStatus
 from tracker.settings import settings
 
@@ -144,24 +144,28 @@ def store_drafts(session, drafts: list[Draft], now: datetime, *, status: str = O
               if draft.mailable or keep_row else None for draft in drafts]
     stored = iter(insert_outbox_rows(session, [v for v in values if v is not None]))
     rows = [next(stored) if v is not None else None for v in values]
-    made = []
+    notices = []
     for draft, row in zip(drafts, rows):
-        made.append({user.id: Notice(user_id=user.id, key=draft.key, kind=draft.kind, task_id=draft.task_id,
-                                     unit_id=draft.unit_id, outbox_id=row.id if row else None, title=draft.subject,
-                                     body=draft.body_text, created_at=now) for user in draft.users})
-    assign_ids(session, Notice, [n for notices in made for n in notices.values()])
-    for draft, notices in zip(drafts, made):
-        session.add_all(notices.values())
+        unreached = None
         if draft.main_user is not None and status != OutboxStatus.DELEGATED:
-            _reach_main_user(session, draft, notices.get(draft.main_user.id), now)
+            unreached = _reach_main_user(session, draft, now)
+        for user in dict.fromkeys(draft.users):
+            notices.append({"user_id": user.id, "key": draft.key, "kind": draft.kind, "task_id": draft.task_id,
+                            "unit_id": draft.unit_id, "outbox_id": row.id if row else None, "title": draft.subject,
+                            "body": draft.body_text, "created_at": now,
+                            "reach": unreached if user is draft.main_user else None})
+    if notices:
+        # Core executemany: in-app notices are thousands per scan page, and nothing reads them back here.
+        session.execute(insert(Notice), notices)
     return rows
 
 
-def _reach_main_user(session, draft: Draft, notice, now: datetime) -> None:
+def _reach_main_user(session, draft: Draft, now: datetime) -> str | None:
     """The unit's robot gets its own row (key + ":robot"); a main recipient that nothing reaches goes on the
-    待电话转达 list. Both in the caller's transaction, with the notice itself."""
+    待电话转达 list. Both in the caller's transaction, with the notice itself. Returns the notice's 无法送达
+    text when nothing reaches the main recipient."""
     from tracker.mail import robot
-    from tracker.mail.reach import reach_of, record_unreached
+    from tracker.mail.reach import reach_of, record_unreached, unreached_text
     from tracker.models import Unit
 
     user = draft.main_user
@@ -173,9 +177,11 @@ def _reach_main_user(session, draft: Draft, notice, now: datetime) -> None:
                                   subject=title, body_text=text, body_html="", status=OutboxStatus.PENDING,
                                   attempts=0, next_attempt_at=now, created_at=now))
     reach = reach_of(user, unit)
-    if not reach.reached:
-        record_unreached(session, user=user, notice=notice, key=draft.key, title=draft.subject, body=draft.body_text,
-                         task_id=draft.task_id, unit_id=draft.unit_id, reach=reach, now=now)
+    if reach.reached:
+        return None
+    record_unreached(session, user=user, notice=None, key=draft.key, title=draft.subject, body=draft.body_text,
+                     task_id=draft.task_id, unit_id=draft.unit_id, reach=reach, now=now)
+    return unreached_text(reach)
 
 
 def enqueue_drafts(session, drafts: list[Draft], now: datetime, **_ignored) -> list[OutboxMessage]:

@@ -57,11 +57,16 @@ def record_unreached(session, *, user, notice: Notice | None, key: str, title: s
     """Marks the notice 无法送达 and puts it on the 待电话转达 list, in the caller's transaction."""
     reason = reach.reason
     if notice is not None:
-        notice.reach = f"无法送达：{reason}"[:100]
+        notice.reach = unreached_text(reach)
     relay = PhoneRelay(key=key, user_id=user.id, task_id=task_id, unit_id=unit_id, phone=user.phone,
                        reason=reason[:100], title=title[:300], body=body or "", created_at=now, call_note="")
     session.add(relay)
     return relay
+
+
+def unreached_text(reach: Reach) -> str:
+    """What the in-app notice says of a person nothing reaches."""
+    return f"无法送达：{reach.reason}"[:100]
 
 
 def open_relays_count(session) -> int:

@@ -1,41 +1,25 @@
 """Outbox rows written in sets: shared by the outbox and the day's mail, which both insert many at once."""
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tracker.models.notify import Channel, OutboxMessage
 
+_CHUNK = 500  # keys per IN (…) when reading the rows back
+
 
 def insert_outbox_rows(session, values: list[dict]) -> list[OutboxMessage]:
-    """Outbox rows in one INSERT, returned as objects in the same order. outbox_message refers to itself
-    (digest_id), and the ORM's flush inserts such rows one at a time: so the ids are taken first (one
-    nextval() series on PostgreSQL; max(id) under SQLite's write lock), the rows inserted with them in
-    one executemany, and read back in one SELECT."""
+    """Outbox rows in one executemany INSERT, returned as objects in the same order.
+
+    The database numbers the rows (no id is taken beforehand: an id read from max(id) before holding
+    SQLite's write lock could be taken by another writer meanwhile — a UNIQUE failure on outbox_message.id);
+    they are read back by their key, which is unique. outbox_message refers to itself (digest_id), and the
+    ORM's flush would insert such rows one at a time."""
     if not values:
         return []
-    from sqlalchemy import func, insert, text
-
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(text("SELECT nextval(pg_get_serial_sequence('outbox_message', 'id')) "
-                                        "FROM generate_series(1, :n)"), {"n": len(values)}))
-    else:
-        start = session.scalar(select(func.max(OutboxMessage.id))) or 0
-        ids = list(range(start + 1, start + 1 + len(values)))
-    session.execute(insert(OutboxMessage), [{"id": i, "channel": Channel.EMAIL, **v} for i, v in zip(ids, values)])
-    found = {row.id: row for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
-    return [found[i] for i in ids]
-
-
-def assign_ids(session, model, objects) -> None:
-    """On SQLite, numbers new rows from max(id) so that the flush inserts them in one executemany: without
-    a known key the ORM inserts row by row there (SQLite's RETURNING order is not guaranteed). Safe: the
-    caller holds SQLite's write lock (it has written already), so nobody else inserts meanwhile. Call it
-    before adding `objects` to the session. PostgreSQL batches the INSERT … RETURNING itself."""
-    objects = [o for o in objects if o.id is None]
-    if len(objects) < 2 or session.get_bind().dialect.name != "sqlite":
-        return
-    from sqlalchemy import func
-
-    session.flush()  # our own pending rows first, so max(id) counts them
-    start = session.scalar(select(func.max(model.id))) or 0
-    for offset, obj in enumerate(objects, 1):
-        obj.id = start + offset
+    session.execute(insert(OutboxMessage), [{"channel": Channel.EMAIL, **v} for v in values])
+    keys = [v["key"] for v in values]
+    found = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        found.update({row.key: row for row in session.scalars(select(OutboxMessage).where(OutboxMessage.key.in_(chunk)))})
+    return [found[k] for k in keys]

@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.escalation.calendar import WorkCalendar
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, Unit, User
@@ -108,30 +109,39 @@ def propose_reached(session, reached, now: datetime, *, calendar: WorkCalendar |
     touched = {p.id: p for p in pending.values()}
     inserted = _insert_links(session, links, touched.values())
     # A task already listed (an earlier cycle) stays listed once: carried, not added again.
-    for row in links:
-        if row["link_key"] in inserted:
-            batch.added[(row["task_id"], _level_of(row["link_key"]))] = touched[row["proposal_id"]]
-    lines = _lines(session, touched)
-    events, recipients = [], recipients or _recipients(session)
     new_by_proposal: dict[int, list[int]] = defaultdict(list)
     for row in links:
         if row["link_key"] in inserted:
+            batch.added[(row["task_id"], _level_of(row["link_key"]))] = touched[row["proposal_id"]]
             new_by_proposal[row["proposal_id"]].append(row["task_id"])
     created_ids = {p.id for p in created.values()}
-    for proposal in touched.values():
-        its = lines.get(proposal.id, [])
-        proposal.reason = person_reason(proposal, its, today)
-        new_ids = new_by_proposal.get(proposal.id, [])
-        if proposal.id in created_ids:
+    grown = {pid for pid in touched if pid in created_ids or new_by_proposal.get(pid)}
+    lines, totals = _lines(session, {pid: touched[pid] for pid in grown})
+    # A proposal grown again later the same day is told once that day: its add mail is not drafted again.
+    add_keys = {pid: f"proposal:{pid}:add:{today.isoformat()}" for pid in grown if pid not in created_ids}
+    told = _taken_keys(session, add_keys.values())
+    events, recipients, reasons = [], recipients or _recipients(session), []
+    for pid in sorted(grown):
+        proposal, its, total = touched[pid], lines.get(pid, []), totals.get(pid, 0)
+        reason = person_reason(proposal, its, today, total=total)
+        reasons.append({"proposal_id": pid, "reason": reason})
+        set_committed_value(proposal, "reason", reason)
+        new_ids = new_by_proposal.get(pid, [])
+        if pid in created_ids:
             events.append(audit.row(actor=None, now=now, action="propose", entity=proposal, field="status",
-                                    after=proposal.status, note=proposal.reason))
-            batch.drafts.append(proposal_draft(proposal, its, today, recipients, key=f"proposal:{proposal.id}"))
-        elif new_ids:
+                                    after=proposal.status, note=reason))
+            batch.drafts.append(proposal_draft(proposal, its, today, recipients, key=f"proposal:{pid}", total=total))
+        else:
             events.append(audit.row(actor=None, now=now, action="propose_add", entity=proposal, field="tasks",
-                                    before=str(len(its) - len(new_ids)), after=str(len(its)),
+                                    before=str(total - len(new_ids)), after=str(total),
                                     note=f"新增{len(new_ids)}项达到{proposal.kind}标准的整改任务"))
-            batch.drafts.append(proposal_draft(proposal, its, today, recipients, added=len(new_ids),
-                                               key=f"proposal:{proposal.id}:add:{today.isoformat()}"))
+            if add_keys[pid] not in told:
+                batch.drafts.append(proposal_draft(proposal, its, today, recipients, added=len(new_ids),
+                                                   key=add_keys[pid], total=total))
+    if reasons:
+        table = Proposal.__table__
+        session.execute(update(table).where(table.c.id == bindparam("proposal_id"))
+                        .values(reason=bindparam("reason")), reasons)
     audit.record_many(session, events)
     return batch
 
@@ -239,13 +249,22 @@ def _insert_links(session, links: list[dict], proposals) -> set[str]:
     return inserted
 
 
-def _lines(session, proposals: dict) -> dict[int, list[Line]]:
+def _lines(session, proposals: dict) -> tuple[dict[int, list[Line]], dict[int, int]]:
+    """Each proposal's first DIGEST_MAX_ITEMS lines (all a reason or a mail lists) and its number of
+    tasks: two reads, bounded per proposal however long it has grown."""
     if not proposals:
-        return {}
+        return {}, {}
+    ids = list(proposals)
+    totals = dict(session.execute(select(ProposalTask.proposal_id, func.count())
+                                  .where(ProposalTask.proposal_id.in_(ids)).group_by(ProposalTask.proposal_id)).all())
+    ranked = (select(ProposalTask.id, func.row_number().over(partition_by=ProposalTask.proposal_id,
+                                                              order_by=ProposalTask.id).label("n"))
+              .where(ProposalTask.proposal_id.in_(ids)).subquery())
     rows = session.execute(
         select(ProposalTask.proposal_id, ProposalTask.task_id, Task.problem_text, ProposalTask.deadline,
                ProposalTask.days_overdue, Task.policy)
-        .join(Task, Task.id == ProposalTask.task_id).where(ProposalTask.proposal_id.in_(list(proposals)))
+        .join(ranked, ranked.c.id == ProposalTask.id).join(Task, Task.id == ProposalTask.task_id)
+        .where(ranked.c.n <= settings().digest_max_items)
         .order_by(ProposalTask.proposal_id, ProposalTask.id)).all()
     lines: dict[int, list[Line]] = defaultdict(list)
     for pid, task_id, text, deadline, late, policy in rows:
@@ -253,12 +272,20 @@ def _lines(session, proposals: dict) -> dict[int, list[Line]]:
                                else EscalationLevel.CIRCULAR]
         threshold = (policy or {}).get(rule, settings().rules.get(rule))
         lines[pid].append(Line(task_id, text, deadline, late, threshold))
-    return lines
+    return lines, totals
 
 
-def person_reason(proposal: Proposal, lines: list[Line], today: date) -> str:
+def _taken_keys(session, wanted) -> set[str]:
+    from tracker.mail.outbox import existing_keys
+
+    return existing_keys(session, wanted)
+
+
+def person_reason(proposal: Proposal, lines: list[Line], today: date, total: int | None = None) -> str:
+    """`lines`: the first DIGEST_MAX_ITEMS at least; `total`: how many the proposal lists in all."""
     unit_name = proposal.unit.name if proposal.unit else ""
-    if len(lines) == 1:
+    total = len(lines) if total is None else total
+    if total == 1 and lines:
         line = lines[0]
         beyond = f"（{reach_word(line.days_overdue, line.threshold)}{line.threshold}个工作日）" if line.threshold else ""
         return (f"{unit_name}的整改任务“{short(line.problem_text)}”整改时限为{cn_date(line.deadline)}，"
@@ -267,10 +294,10 @@ def person_reason(proposal: Proposal, lines: list[Line], today: date) -> str:
     limit = settings().digest_max_items
     parts = [f"{i}.“{short(line.problem_text, 40)}”（整改时限{cn_date(line.deadline)}，已逾期{line.days_overdue}个工作日）"
              for i, line in enumerate(lines[:limit], 1)]
-    more = f"；另有{len(lines) - limit}项" if len(lines) > limit else ""
-    threshold = lines[0].threshold
+    more = f"；另有{total - limit}项" if total > limit else ""
+    threshold = lines[0].threshold if lines else None
     rule = f"逾期{threshold}个工作日及以上" if threshold else "逾期"
-    return (f"{who}名下有{len(lines)}项整改任务截至{cn_date(today)}已{rule}，按规则建议{proposal.kind}："
+    return (f"{who}名下有{total}项整改任务截至{cn_date(today)}已{rule}，按规则建议{proposal.kind}："
             + "；".join(parts) + more + "。")
 
 
@@ -280,27 +307,30 @@ def _recipients(session):
     return users
 
 
-def proposal_draft(proposal: Proposal, lines: list[Line], today: date, users, *, key: str, added: int = 0):
+def proposal_draft(proposal: Proposal, lines: list[Line], today: date, users, *, key: str, added: int = 0,
+                   total: int | None = None):
     """The proposal's mail to the organization department and the discipline commission, listing at most
-    DIGEST_MAX_ITEMS tasks (the rest counted, all of them on the linked page)."""
+    DIGEST_MAX_ITEMS tasks (the rest counted, all of them on the linked page). `total`: the number of tasks
+    when `lines` holds only the first ones."""
     from tracker.mail.outbox import draft_email
 
     if users and not isinstance(users, list):
         users = users.org_users + users.discipline_users
     unit_name = proposal.unit.name if proposal.unit else ""
     limit = settings().digest_max_items
+    total = len(lines) if total is None else total
     tasks = [{"problem_text": line.problem_text, "deadline": cn_date(line.deadline), "days_overdue": line.days_overdue}
              for line in lines[:limit]]
     if added:
-        subject = f"【{proposal.kind}建议】{unit_name}：新增{added}项，共{len(lines)}项整改任务"
-    elif len(lines) == 1:
+        subject = f"【{proposal.kind}建议】{unit_name}：新增{added}项，共{total}项整改任务"
+    elif total == 1 and lines:
         subject = f"【{proposal.kind}建议】{unit_name}：{short(lines[0].problem_text, 40)}"
     else:
         who = f"（{proposal.owner.name}）" if proposal.owner is not None else ""
-        subject = f"【{proposal.kind}建议】{unit_name}{who}：{len(lines)}项整改任务"
+        subject = f"【{proposal.kind}建议】{unit_name}{who}：{total}项整改任务"
     context = {"subject": subject, "kind": proposal.kind, "unit_name": unit_name,
                "subject_label": proposal.subject_label, "reason": proposal.reason, "tasks": tasks,
-               "more": max(0, len(lines) - limit), "today": cn_date(today),
+               "more": max(0, total - limit), "today": cn_date(today),
                "link": external_url("proposals.proposal", proposal_id=proposal.id)}
     current = settings()
     addresses = [a for a in (current.org_dept_email, current.discipline_email) if a]

@@ -88,7 +88,7 @@ UNIT_PROPOSAL_MAX_TASKS = 200
 
 def propose_for_unit(session, unit: Unit, tasks, now: datetime,
                      calendar: WorkCalendar | None = None, total: int | None = None,
-                     drafts: list | None = None) -> Proposal | None:
+                     drafts: list | None = None, users: list | None = None) -> Proposal | None:
     """Proposes a unit-level 约谈 of the unit's secretary for its overdue `tasks`, at most once a month.
 
     Returns None when the unit was already proposed this calendar month, or still has one 待决定.
@@ -122,7 +122,7 @@ def propose_for_unit(session, unit: Unit, tasks, now: datetime,
         {"proposal_id": proposal.id, "task_id": line.task_id, "deadline": line.deadline,
          "days_overdue": line.days_overdue, "level": levels[line.task_id], "added_at": now} for line in lines])
     session.expire(proposal, ["tasks"])
-    _after_create(session, proposal, now, drafts=drafts, lines=lines)
+    _after_create(session, proposal, now, drafts=drafts, lines=lines, users=users)
     return proposal
 
 
@@ -144,7 +144,7 @@ def _insert_once(session, *, now: datetime, **values) -> Proposal | None:
 
 
 def _after_create(session, proposal: Proposal, now: datetime, drafts: list | None = None,
-                  lines: list | None = None) -> None:
+                  lines: list | None = None, users: list | None = None) -> None:
     """Audits the new proposal and mails it; with `drafts` the mail is handed to the caller (the scan
     enqueues a page's mails together) instead of being enqueued here."""
     session.flush()
@@ -153,7 +153,8 @@ def _after_create(session, proposal: Proposal, now: datetime, drafts: list | Non
     if lines is None:
         lines = [per_person.Line(link.task_id, link.task.problem_text, link.deadline, link.days_overdue, None)
                  for link in proposal.tasks]
-    draft = per_person.proposal_draft(proposal, lines, local_date(now, _tz()), _org_and_discipline(session),
+    users = users if users is not None else _org_and_discipline(session)
+    draft = per_person.proposal_draft(proposal, lines, local_date(now, _tz()), users,
                                       key=f"proposal:{proposal.id}")
     if proposal.subject == ProposalSubject.UNIT:
         draft.subject = f"【{proposal.kind}建议】{proposal.unit.name}：{len(lines)}项整改任务逾期未完成"

@@ -297,3 +297,31 @@ def test_a_city_account_imports_into_the_county_it_chooses(app, db, tenants):
     tasks = db.session.scalars(select(Task).where(Task.review_id == review.id)).all()
     assert {t.county_id for t in tasks} == {tenants.west.node.id}
     assert tenants.west.records.unit.id in {t.unit_id for t in tasks}
+
+
+def test_a_document_another_county_imported_is_refused_without_naming_it(app, db, tenants):
+    import io
+
+    from tests.webhelpers import csrf_token
+    from tracker.models import Review
+
+    east_review = db.session.get(Review, tenants.east.records.review.id)
+    east_review.content_hash, east_review.title = _transcript_hash(), "东山县2026年度述职评议会议"
+    db.session.commit()
+    client = app.test_client()
+    login(client, tenants.users["org_w"].username)
+    from tests.security.world import TRANSCRIPT
+
+    response = client.post("/imports/", data={"csrf_token": csrf_token(client, "/imports/"),
+                                              "document": (io.BytesIO(TRANSCRIPT.encode("utf-8")), "评议.txt")},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "已由其他县（市、区）导入" in html
+    assert "东山县2026年度述职评议会议" not in html
+
+
+def _transcript_hash() -> str:
+    from tests.security.world import TRANSCRIPT
+    from tracker.services.importer import content_hash
+
+    return content_hash(TRANSCRIPT)

@@ -97,6 +97,9 @@ def _upload_page(error: str | None = None, status: int = 200):
 
 
 def _already_imported(review: Review) -> str:
+    if not access.can_view_review(current_user, review):
+        # Names nothing of another county's review; one document is imported once in the whole install.
+        return "该文件已由其他县（市、区）导入，不能重复导入；如确需导入，请联系系统管理员"
     return (f"该{'文档' if review.kind == ReviewKind.APPRAISAL else '问题清单'}已于"
             f"{cn_date(review.imported_at, settings().timezone)}导入（“{review.title}”），不会重复导入")
 
@@ -301,6 +304,8 @@ def _confirm(pending):
             db.session.rollback()
             preview.discard(_upload_dir(), pending.token)
             flash(_already_imported(result.review), "error")
+            if not access.can_view_review(current_user, result.review):
+                return redirect(url_for("imports.upload"))
             return redirect(url_for("org.dashboard", review=result.review.id))
         db.session.commit()
     except DomainError as error:

@@ -48,6 +48,8 @@ def upgrade():
     )
     op.create_index('ix_unit_closure_count_zero', 'unit_closure_count', ['n'], unique=False,
                     postgresql_where=sa.text('n = 0'), sqlite_where=sa.text('n = 0'))
+    op.create_index('ix_task_ledger_order', 'task', [sa.text('review_id DESC'), 'ledger_position', 'id'],
+                    unique=False)
     bind = op.get_bind()
     dialect = bind.dialect.name
     # Raw driver SQL: the keys' string literals hold ':' that text() would read as bind parameters.
@@ -63,6 +65,7 @@ def downgrade():
     bind = op.get_bind()
     for statement in drop_trigger_ddl(bind.dialect.name):
         bind.exec_driver_sql(statement)
+    op.drop_index('ix_task_ledger_order', table_name='task')
     op.drop_index('ix_unit_closure_count_zero', table_name='unit_closure_count')
     op.drop_table('unit_closure_count')
     op.drop_index('ix_unit_task_count_zero', table_name='unit_task_count')

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
 from tracker.models.enums import TaskStatus, TaskType
+from tracker.models.task import Task
 
 NO_UNIT = 0  # county-wide problems (task.unit_id NULL): NULL would defeat the unique key
 NO_DEADLINE = date(9999, 12, 31)  # 长期坚持 without a date, and every closed task: never late, never due
@@ -67,6 +68,14 @@ class UnitClosureCount(db.Model):
 
     __table_args__ = (Index("ix_unit_closure_count_zero", "n", postgresql_where=text("n = 0"),
                             sqlite_where=text("n = 0")),)
+
+
+# The task list's order (services.dashboard.in_ledger_order: newest review first, then the 整改台账's order)
+# as an index, so a filtered list's first page reads ~50 rows in order instead of sorting every match
+# (1.9 s for the open-overdue list at 10^6 tasks without it). Declared here, beside the other read-side
+# structures, so that the migration of this module creates it.
+LEDGER_ORDER_INDEX = Index("ix_task_ledger_order", Task.__table__.c.review_id.desc(),
+                           Task.__table__.c.ledger_position, Task.__table__.c.id)
 
 
 # --- the key of a task row, as SQL over a row alias (NEW / OLD in SQLite, a transition table in PG) ----

@@ -138,3 +138,33 @@ def test_digest_wording_week_and_proposed_levels(app, setup):
     assert "绿水乡问题" in b_row.body_text and "，督办\n" in b_row.body_text and "（督办）" in b_row.body_html
     for text in (b_row.body_text, b_row.body_html, b_row.subject):
         assert "建议" not in text and "待决定" not in text and "通报" not in text
+
+
+def test_a_decided_per_person_proposal_reads_on_every_task_it_lists(app, db):
+    """One 约谈 proposal listing two tasks of a secretary, decided: the weekly digest shows the decision and
+    what is asked on both tasks, not only on the first (the proposal's own task_id)."""
+    from tracker.proposals import decisions, per_person
+
+    app.config.update(ORG_DEPT_CONTACT_EMAIL="zzb-office@example.test")
+    session = db.session
+    unit = make_unit(session, "青山镇")
+    secretary = make_user(session, Role.SECRETARY, unit, username="sec-a", name="甲书记")
+    org = make_user(session, Role.ORG_DEPT, username="zzb", name="王组织", email="zzb@example.test")
+    review = make_review(session)
+    tasks = [make_task(session, unit, secretary, review, deadline=date(2026, 3, 2), text=f"第{i}项问题")
+             for i in range(2)]
+    for task in tasks:
+        task.escalation_level = EscalationLevel.TALK
+    session.commit()
+    batch = per_person.propose_reached(session, [(t, EscalationLevel.TALK) for t in tasks], MONDAY - timedelta(days=7))
+    [proposal] = {id(p): p for p in batch.carried.values()}.values()
+    assert proposal.task_id == tasks[0].id and len(batch.carried) == 2
+    decisions.decide(session, proposal, actor=org, now=MONDAY - timedelta(days=1), held_on=date(2026, 4, 17),
+                     held_by="县委组织部", doc_number="青组约[2026]3号", note="", owner_notice="请于月底前报送整改方案")
+    session.commit()
+    enqueue_weekly_digests(session, MONDAY)
+    session.commit()
+    mail = session.scalars(select(OutboxMessage).where(OutboxMessage.key.like("digest:secretary:%"))).one()
+    assert mail.to_addresses == [secretary.email]
+    assert mail.body_text.count("县委组织部已决定") == 2
+    assert mail.body_text.count("县委组织部要求：请于月底前报送整改方案") == 2

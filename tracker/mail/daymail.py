@@ -57,15 +57,6 @@ def label_of(subject: str) -> str:
     return match.group(1) if match else "通知"
 
 
-def digest_subject(rows) -> str:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[label_of(row.subject)] = counts.get(label_of(row.subject), 0) + 1
-    order = sorted(counts, key=lambda lab: (LABEL_ORDER.index(lab) if lab in LABEL_ORDER else 99, lab))
-    parts = "、".join(f"{lab}{counts[lab]}项" for lab in order)
-    return f"【整改督办】{len(rows)}项整改任务通知：{parts}"
-
-
 def linkify(text: str) -> Markup:
     """Escapes the text first, then makes its URLs clickable: user text never reaches HTML unescaped."""
     escaped = str(escape(text))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from tracker.escalation.calendar import WorkCalendar
 from tracker.models import ProgressUpdate, Role, Task, UpdateKind, User
 from tracker.models.proposals import Proposal, ProposalTask
+from tracker.models.notify import OutboxMessage
 from tracker.proposals.overdue import days_overdue
 from tracker.services.timeline import TimelineEntry, task_timeline
 
@@ -51,17 +52,13 @@ class TaskDossier:
 class Dossier:
     proposal: Proposal
     tasks: list[TaskDossier]
-    notices_available: bool  # False while the outbox is not part of this build
     calendar: WorkCalendar
+    # Always True: the outbox is part of every build. Goes once templates/proposals/_dossier.html no longer
+    # reads it (an undefined name there would print "邮件发件箱未启用").
+    notices_available: bool = True
 
     def days_overdue_on(self, today: date) -> dict[int, int]:
         return {entry.task.id: days_overdue(entry.task, today, self.calendar) for entry in self.tasks}
-
-
-def _outbox_model():
-    from tracker.models import notify
-
-    return getattr(notify, "OutboxMessage", None)
 
 
 def build_dossier(session, proposal: Proposal) -> Dossier:
@@ -75,7 +72,7 @@ def build_dossier(session, proposal: Proposal) -> Dossier:
     task_ids = list(entries)
     calendar = WorkCalendar.load(session)
     if not task_ids:
-        return Dossier(proposal, [], _outbox_model() is not None, calendar)
+        return Dossier(proposal, [], calendar)
 
     for entry in entries.values():  # the task page's own timeline (one builder, the same labels)
         entry.timeline = task_timeline(session, entry.task).entries[-MAX_EVENTS_PER_TASK:]
@@ -88,15 +85,13 @@ def build_dossier(session, proposal: Proposal) -> Dossier:
         target = entries[update.task_id]
         (target.explanations if update.kind == UpdateKind.EXPLANATION else target.progress).append(update)
 
-    outbox = _outbox_model()
-    if outbox is not None:
-        messages = session.scalars(
-            select(outbox).where(outbox.task_id.in_(task_ids)).order_by(outbox.created_at, outbox.id))
-        for message in messages:
-            entries[message.task_id].notices.append(NoticeEntry(
-                created_at=message.created_at, subject=message.subject,
-                status=getattr(message, "status_label", message.status), sent_at=message.sent_at))
-    return Dossier(proposal, list(entries.values()), outbox is not None, calendar)
+    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.task_id.in_(task_ids))
+                               .order_by(OutboxMessage.created_at, OutboxMessage.id))
+    for message in messages:
+        entries[message.task_id].notices.append(NoticeEntry(
+            created_at=message.created_at, subject=message.subject, status=message.status_label,
+            sent_at=message.sent_at))
+    return Dossier(proposal, list(entries.values()), calendar)
 
 
 def can_view_proposal(user: User, proposal: Proposal) -> bool:

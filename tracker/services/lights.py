@@ -1,8 +1,10 @@
 """红灯 / 黄灯 / 绿灯 and 逾期: how a task stands against its deadline, the same on every list, mail and export.
 
-One rule, written twice on purpose: `light_for` for a task in hand (pages, mails), `light_sql` for counting
-thousands of tasks in one GROUP BY (the 工作台, the unit table). tests/foundation/test_lights.py checks that
-the two agree on every combination of status, deadline, level and scan stage.
+One rule, written twice on purpose: `light_for` for a task in hand (pages, mails), `light_case` in SQL over
+the columns that hold a task's state: the task table's own (`light_sql`, the task list's filter) or the
+maintained counts' (the 工作台, services.aggregates). tests/foundation/test_lights.py checks that light_for and
+light_sql agree on every combination of status, deadline, level and scan stage; tests/aggregates that the
+counts give the tasks' lights.
 """
 from dataclasses import dataclass
 from datetime import date, timedelta

@@ -7,7 +7,7 @@ from sqlalchemy import event, func, select
 
 from tests.tenants.world import build_tenants
 from tests.webhelpers import login
-from tracker.models import Task, TaskStatus, Unit
+from tracker.models import Task, TaskStatus, TaskType, Unit
 from tracker.services import access, rollup
 from tracker.services.errors import DomainError, PermissionDenied
 
@@ -88,10 +88,14 @@ def test_the_city_sees_its_counties_rolled_up_and_drills_down(app, db, tenants):
         assert row.closed == sum(t.status == TaskStatus.CLOSED for t in tasks)
         assert row.open == row.total - row.closed
         assert row.overdue == sum(t.status != TaskStatus.CLOSED and t.deadline is not None
-                                  and t.deadline < tenants.today for t in tasks)
+                                  and t.deadline < tenants.today and t.task_type != TaskType.ONGOING
+                                  for t in tasks)
         assert row.levels == {level: sum(t.status != TaskStatus.CLOSED and t.escalation_level == level
                                          for t in tasks) for level in (1, 2, 3)}
     assert rows["西河县"].closed == 1 and rows["东山县"].closed == 0
+    drilled = rollup.totals(rollup.by_unit(db.session, tenants.west.node.id, today=tenants.today))
+    assert (drilled.total, drilled.open, drilled.overdue, drilled.closed, drilled.levels) == (
+        rows["西河县"].total, rows["西河县"].open, rows["西河县"].overdue, rows["西河县"].closed, rows["西河县"].levels)
     assert f"{rows['西河县'].closure_rate * 100:.1f}%" in page and rows["东山县"].closure_rate == 0
     drill = client.get(f"/counties/{tenants.west.node.id}")
     assert drill.status_code == 200

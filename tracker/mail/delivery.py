@@ -280,14 +280,15 @@ def _send_one(writer, connection, row, *, sender, envelope_from, failure) -> Non
 
 
 def _mark_sent(conn, part, row_id: int, key: str, *, token: str, now: datetime, refused: dict) -> None:
-    values = {"attempts": OutboxMessage.attempts + 1, "status": OutboxStatus.SENT, "sent_at": now,
-              "claimed_until": None}
+    # Only while the claim is still ours; durable before the server takes the next message.
+    params = {"row_id": row_id, "token": token, "sent_at": now}
     if refused:
         partly = {addr: f"{code} {_text(msg)}" for addr, (code, msg) in refused.items()}
-        values["refused"] = partly
-        values["last_error"] = ("部分收件人被拒收：" + "；".join(f"{a}: {e}" for a, e in partly.items()))[:ERROR_MAX]
-    # Only while the claim is still ours; durable before the server takes the next message.
-    marked = conn.execute(_MARK_SENT.values(**values), {"row_id": row_id, "token": token}).rowcount
+        error = ("部分收件人被拒收：" + "；".join(f"{a}: {e}" for a, e in partly.items()))[:ERROR_MAX]
+        statement = _MARK_SENT.values(refused=partly, last_error=error)
+    else:
+        statement = _MARK_SENT  # built once: no statement to build or cache key to compute per mail
+    marked = conn.execute(statement, params).rowcount
     conn.commit()
     if marked:
         part.sent += 1
@@ -298,7 +299,9 @@ def _mark_sent(conn, part, row_id: int, key: str, *, token: str, now: datetime, 
 
 _MARK_SENT = update(OutboxMessage).where(
     OutboxMessage.id == bindparam("row_id"), OutboxMessage.claimed_by == bindparam("token"),
-    OutboxMessage.status == OutboxStatus.SENDING)
+    OutboxMessage.status == OutboxStatus.SENDING,
+).values(attempts=OutboxMessage.attempts + 1, status=OutboxStatus.SENT, sent_at=bindparam("sent_at"),
+         claimed_until=None)
 
 
 def sender_address(sender) -> str:

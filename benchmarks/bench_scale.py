@@ -51,13 +51,17 @@ def morning(database_url: str | None = None, tasks: int = 100_000) -> dict:
         shape = seed(db, tasks=tasks, units=100, per_unit=20, now=now, today=now.date(), due="morning")
         floor_sql, _ = _raw_due(db, now)
 
+        phases = {}
+
         def run():
-            scan = scan_job(now)
-            sent = 0
+            scan_seconds, scan = timed(lambda: scan_job(now))
+            sent, started = 0, time.perf_counter()
             while True:
                 result = delivery_job(now)
                 sent += result.sent
                 if result.claimed == 0:
+                    phases.setdefault("scan", scan_seconds)
+                    phases.setdefault("delivery", time.perf_counter() - started)
                     return scan, sent
 
         seconds, (scan, sent) = timed(run)
@@ -78,7 +82,8 @@ def morning(database_url: str | None = None, tasks: int = 100_000) -> dict:
         dialect = db.engine.dialect.name
     return {"dialect": dialect, **shape, "seconds": seconds, "mails": sent, "received": received,
             "notices": scan.notices, "rerun_seconds": rerun_seconds, "resent": resent,
-            "floor": floor_sql + floor_smtp, "biggest": biggest}
+            "floor": floor_sql + floor_smtp, "biggest": biggest, "scan_seconds": phases["scan"],
+            "delivery_seconds": phases["delivery"]}
 
 
 def scan_at(tasks: int, database_url: str | None = None, due: int = 1000) -> dict:
@@ -122,7 +127,8 @@ def rows_for(results: dict) -> list[tuple]:
     m = results.get("morning")
     if m:
         lines.append((f"提醒早晨（{m['dialect']}，{m['tasks']:,}项任务，{m['due']:,}项到期，{m['owners']:,}名责任人）端到端",
-                      f"{m['seconds']:.1f} 秒，发出 {m['mails']:,} 封（最大 {m['biggest'] / 1024:.0f} KB）",
+                      f"{m['seconds']:.1f} 秒（扫描 {m['scan_seconds']:.1f}，投递 {m['delivery_seconds']:.1f}），"
+                      f"发出 {m['mails']:,} 封（最大 {m['biggest'] / 1024:.0f} KB）",
                       f"{m['floor']:.1f} 秒（SQL 取到期行 + 裸 smtplib 发同样的邮件）", f"{m['seconds'] / m['floor']:.1f}"))
         lines.append((f"提醒早晨重跑（同一 now，{m['dialect']}）", f"{m['rerun_seconds']:.1f} 秒，发出 {m['resent']} 封",
                       "0 封", "—"))

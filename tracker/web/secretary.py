@@ -49,7 +49,7 @@ _ID_MARK = 2147483647
 
 def _task_href() -> tuple[str, str]:
     """The task page's URL before and after its id: one url_for per page instead of one per row."""
-    before, mark, after = url_for("secretary.task", task_id=_ID_MARK).rpartition(str(_ID_MARK))
+    before, _mark, after = url_for("secretary.task", task_id=_ID_MARK).rpartition(str(_ID_MARK))
     return before, after
 
 

@@ -69,9 +69,9 @@ def _answers(base: str) -> bool:
         return False
 
 
-# The scan at a given moment, as `tracker jobs tick --now` runs it, but without the tick's delivery: the
-# schedulers deliver on the real clock, and a delivery on a simulated clock beside them would judge their
-# claims by another clock (a finding of this test, reported on issue 12: a past --now re-sends mail).
+# The scan at a given moment, as `tracker jobs tick --now` runs it, but without the tick's delivery: this
+# test is about the schedulers' delivery. (A past --now tick delivering beside them no longer re-sends:
+# claim leases run on the real clock — tests/mail/test_delivery_costs.py.)
 SCAN_AT = """
 import sys
 from tracker.wsgi import app

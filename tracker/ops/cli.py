@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from config import Config
 from tracker.extensions import db
+from tracker.ops.org_cli import org_cli
 
 
 def _fail(message: str):
@@ -107,4 +108,4 @@ def check_aggregates_command(repair: bool):
     sys.exit(1)
 
 
-COMMANDS: list = [check_config_command, backup_command, restore_command, check_aggregates_command]
+COMMANDS: list = [check_config_command, backup_command, restore_command, check_aggregates_command, org_cli]

@@ -44,7 +44,7 @@ def seed(db, *, tasks: int, units: int, per_unit: int, now: datetime, today: dat
               "review": review.id, "comment": comment.id, "today": today, "closedp": CLOSED_PERCENT,
               "now": _naive(now), "due_at": _naive(now - timedelta(hours=1)), "later": _naive(now + timedelta(days=30)),
               "created": _naive(now - timedelta(days=200)),
-              "step": max(1, tasks // due) if isinstance(due, int) else 0}
+              "due_n": due if isinstance(due, int) else 0}
     policy = dict(current_app.config["ESCALATION_RULES"])
     if session.get_bind().dialect.name == "postgresql":
         _seed_postgresql(session, params, policy)
@@ -62,6 +62,8 @@ def _naive(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+_PICKED = "(g * 7919) % :n < :due_n"
+
 TASK_COLUMNS = ("review_id, comment_id, unit_id, is_overall, position, ledger_position, problem_text, task_type, "
                 "deadline, status, owner_id, responsible_person, measures, round, closed_at, created_at, "
                 "updated_at, escalation_level, policy, reminder_cycle, next_check_at")
@@ -70,11 +72,13 @@ TASK_COLUMNS = ("review_id, comment_id, unit_id, is_overall, position, ledger_po
 def _seed_postgresql(session, params: dict, policy: dict) -> None:
     import json
 
-    due = ("(g % :step = 0)" if params["step"] else
+    # An int: the tasks whose (g × 7919) mod n — a permutation of 0…n−1 — is below k, spread over the units
+    # and secretaries as the whole is (every k-th task would put all the due tasks of 1,000,000 in one unit).
+    due = (f"({_PICKED})" if params["due_n"] else
            "(NOT c.closed AND CAST(:today AS date) - 180 + CAST((g * 7919) % 271 AS integer) <= CAST(:today AS date) + 7)")
     # Mixed through a prime first: (g × k) mod 100 alone depends on g mod 100, i.e. on the unit, which
     # closed whole units and left only 800 of the 2,000 secretaries with due tasks.
-    closed = "(((g * 104729) % 1000003) % 100 < :closedp" + (" AND g % :step <> 0)" if params["step"] else ")")
+    closed = "(((g * 104729) % 1000003) % 100 < :closedp" + (f" AND NOT {_PICKED})" if params["due_n"] else ")")
     session.execute(text(f"""
         INSERT INTO task ({TASK_COLUMNS})
         SELECT :review, :comment, :unit0 + (g % :U), false, 1, g + 1,
@@ -93,12 +97,13 @@ def _seed_postgresql(session, params: dict, policy: dict) -> None:
 def _seed_sqlite(session, params: dict, policy: dict) -> None:
     from tracker.models import Task
 
-    today, n, step = params["today"], params["n"], params["step"]
+    today, n, picked = params["today"], params["n"], params["due_n"]
     rows = []
     for g in range(n):
-        closed = ((g * 104729) % 1000003) % 100 < params["closedp"] and not (step and g % step == 0)
+        chosen = bool(picked) and (g * 7919) % n < picked
+        closed = ((g * 104729) % 1000003) % 100 < params["closedp"] and not chosen
         deadline = today - timedelta(days=180) + timedelta(days=(g * 7919) % 271)
-        due = (g % step == 0) if step else (not closed and deadline <= today + timedelta(days=7))
+        due = chosen if picked else (not closed and deadline <= today + timedelta(days=7))
         created = params["created"].replace(tzinfo=timezone.utc)
         rows.append({"review_id": params["review"], "comment_id": params["comment"], "unit_id": params["unit0"] + g % params["U"],
                      "is_overall": False, "position": 1, "ledger_position": g + 1,

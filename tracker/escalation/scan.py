@@ -361,11 +361,12 @@ def _scan_units(session, *, now, today, step: _Step, unit_ids=None, calendar: Wo
         tasks_by_unit.setdefault(task.unit_id, []).append(task)
     recipients, listed = step.recipients, settings().digest_max_items
     users = recipients.org_users + recipients.discipline_users
+    made = proposals.propose_for_units(
+        session, [(units[unit_id], tasks_by_unit.get(unit_id, []), counts[unit_id]) for unit_id in fresh], now,
+        calendar=calendar, drafts=step.drafts, users=users)
     for unit_id in fresh:
         unit, tasks = units[unit_id], tasks_by_unit.get(unit_id, [])
-        proposal = proposals.propose_for_unit(session, unit, tasks, now, calendar=calendar, total=counts[unit_id],
-                                              drafts=step.drafts, users=users)
-        if proposal is None:
+        if unit_id not in made:
             # Already proposed this month, or an earlier proposal still waits for a decision: nothing new
             # to tell, and the month's key stays free for when that one is decided.
             continue

@@ -14,6 +14,7 @@ calls it.
 from datetime import datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
 
 from tracker.escalation.calendar import WorkCalendar
 from tracker.models import EscalationLevel, Role, Task, Unit, User
@@ -93,75 +94,75 @@ def propose_for_unit(session, unit: Unit, tasks, now: datetime,
 
     Returns None when the unit was already proposed this calendar month, or still has one 待决定.
     """
-    tasks = [t for t in tasks if not t.is_closed]
-    if not tasks:
-        return None
-    total = max(len(tasks), int(total or 0))
-    waiting = session.scalar(select(Proposal.id).where(
-        Proposal.subject == ProposalSubject.UNIT, Proposal.unit_id == unit.id,
-        Proposal.status == ProposalStatus.PENDING).limit(1))
-    if waiting is not None:
-        return None
+    made = propose_for_units(session, [(unit, tasks, total)], now, calendar=calendar, drafts=drafts, users=users)
+    return made.get(unit.id)
+
+
+def propose_for_units(session, wanted, now: datetime, *, calendar: WorkCalendar | None = None,
+                      drafts: list | None = None, users: list | None = None) -> dict[int, Proposal]:
+    """propose_for_unit for many units at once — `wanted`: (unit, its overdue tasks, their total count) —
+    in a fixed number of statements (the pending ones, one INSERT … ON CONFLICT DO NOTHING of the new
+    proposals, their links, their audit rows). Returns unit id → the proposal made now."""
+    items = []
+    for unit, tasks, total in wanted:
+        tasks = [t for t in tasks if not t.is_closed]
+        if tasks:
+            items.append((unit, tasks, max(len(tasks), int(total or 0))))
+    if not items:
+        return {}
+    waiting = set(session.scalars(select(Proposal.unit_id).where(
+        Proposal.subject == ProposalSubject.UNIT, Proposal.unit_id.in_([u.id for u, _, _ in items]),
+        Proposal.status == ProposalStatus.PENDING)))
+    items = [item for item in items if item[0].id not in waiting]
+    if not items:
+        return {}
     today = local_date(now, _tz())
     threshold = settings().rules["unit_overdue_threshold"]
-    word = per_person.reach_word(total, threshold)
-    listed = "" if total <= len(tasks) else f"（下列{len(tasks)}项为逾期最久的）"
-    reason = (f"{unit.name}截至{cn_date(today)}有{total}项整改任务逾期未完成（{word}{threshold}项）{listed}，"
-              f"问题较多、长期打不开局面，按规则建议对该单位主要负责同志进行约谈。")
-    proposal = _insert_once(session, kind=ProposalKind.TALK, subject=ProposalSubject.UNIT, task_id=None,
-                            unit_id=unit.id, scope_key=keys.unit_proposal_scope(unit.id, today), reminder_cycle=None,
-                            source_level=max(t.escalation_level for t in tasks), reason=reason, now=now)
-    if proposal is None:
-        return None
+    values = []
+    for unit, tasks, total in items:
+        word = per_person.reach_word(total, threshold)
+        listed = "" if total <= len(tasks) else f"（下列{len(tasks)}项为逾期最久的）"
+        reason = (f"{unit.name}截至{cn_date(today)}有{total}项整改任务逾期未完成（{word}{threshold}项）{listed}，"
+                  f"问题较多、长期打不开局面，按规则建议对该单位主要负责同志进行约谈。")
+        values.append({"kind": ProposalKind.TALK, "subject": ProposalSubject.UNIT, "task_id": None, "unit_id": unit.id,
+                       "scope_key": keys.unit_proposal_scope(unit.id, today), "reminder_cycle": None,
+                       "source_level": max(t.escalation_level for t in tasks), "reason": reason,
+                       "status": ProposalStatus.PENDING, "created_at": now})
+    # A concurrent scan that proposed the same unit this month wins quietly (no row back for it).
+    statement = (per_person._insert(session, Proposal).on_conflict_do_nothing(index_elements=["kind", "scope_key"])
+                 .returning(Proposal.id, Proposal.unit_id))
+    made = {unit_id: pid for pid, unit_id in session.execute(statement, values)}
+    if not made:
+        return {}
+    loaded = {p.id: p for p in session.scalars(select(Proposal).where(Proposal.id.in_(list(made.values())))
+                                                .options(selectinload(Proposal.unit)))}
     calendar = calendar or WorkCalendar.load(session)
-    lines = [per_person.Line(t.id, t.problem_text, t.deadline, days_overdue(t, today, calendar), None)
-             for t in sorted(tasks, key=lambda t: (t.deadline or today, t.id))]
-    levels = {t.id: t.escalation_level for t in tasks}
-    # One executemany for the links (the ORM would insert them one by one on SQLite).
-    session.execute(insert(ProposalTask), [
-        {"proposal_id": proposal.id, "task_id": line.task_id, "deadline": line.deadline,
-         "days_overdue": line.days_overdue, "level": levels[line.task_id], "added_at": now} for line in lines])
-    session.expire(proposal, ["tasks"])
-    _after_create(session, proposal, now, drafts=drafts, lines=lines, users=users)
-    return proposal
-
-
-def _insert_once(session, *, now: datetime, **values) -> Proposal | None:
-    """INSERT … ON CONFLICT DO NOTHING: a concurrent scan that proposed the same thing wins quietly."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database: {dialect}")
-    statement = (insert(Proposal)
-                 .values(status=ProposalStatus.PENDING, created_at=now, **values)
-                 .on_conflict_do_nothing(index_elements=["kind", "scope_key"])
-                 .returning(Proposal.id))
-    new_id = session.execute(statement).scalar_one_or_none()
-    return session.get(Proposal, new_id) if new_id is not None else None
-
-
-def _after_create(session, proposal: Proposal, now: datetime, drafts: list | None = None,
-                  lines: list | None = None, users: list | None = None) -> None:
-    """Audits the new proposal and mails it; with `drafts` the mail is handed to the caller (the scan
-    enqueues a page's mails together) instead of being enqueued here."""
-    session.flush()
-    audit.record(session, actor=None, now=now, action="propose", entity=proposal, field="status",
-                 after=proposal.status, note=proposal.reason)
-    if lines is None:
-        lines = [per_person.Line(link.task_id, link.task.problem_text, link.deadline, link.days_overdue, None)
-                 for link in proposal.tasks]
     users = users if users is not None else _org_and_discipline(session)
-    draft = per_person.proposal_draft(proposal, lines, local_date(now, _tz()), users,
-                                      key=f"proposal:{proposal.id}")
-    if proposal.subject == ProposalSubject.UNIT:
-        draft.subject = f"【{proposal.kind}建议】{proposal.unit.name}：{len(lines)}项整改任务逾期未完成"
+    links, events, mails, result = [], [], [], {}
+    for unit, tasks, _ in items:
+        proposal = loaded.get(made.get(unit.id))
+        if proposal is None:
+            continue
+        lines = [per_person.Line(t.id, t.problem_text, t.deadline, days_overdue(t, today, calendar), None)
+                 for t in sorted(tasks, key=lambda t: (t.deadline or today, t.id))]
+        levels = {t.id: t.escalation_level for t in tasks}
+        links += [{"proposal_id": proposal.id, "task_id": line.task_id, "deadline": line.deadline,
+                   "days_overdue": line.days_overdue, "level": levels[line.task_id], "added_at": now}
+                  for line in lines]
+        events.append(audit.row(actor=None, now=now, action="propose", entity=proposal, field="status",
+                                after=proposal.status, note=proposal.reason))
+        draft = per_person.proposal_draft(proposal, lines, today, users, key=f"proposal:{proposal.id}")
+        draft.subject = f"【{proposal.kind}建议】{unit.name}：{len(lines)}项整改任务逾期未完成"
+        mails.append(draft)
+        result[unit.id] = proposal
+    # One executemany for the links (the ORM would insert them one by one on SQLite).
+    session.execute(insert(ProposalTask), links)
+    audit.record_many(session, events)
     if drafts is not None:
-        drafts.append(draft)
+        drafts.extend(mails)
     else:
-        _enqueue(session, [draft], now)
+        _enqueue(session, mails, now)
+    return result
 
 
 def _org_and_discipline(session) -> list:

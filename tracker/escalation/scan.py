@@ -325,6 +325,19 @@ def _write_changes(session, changes: dict, tasks) -> None:
             set_committed_value(task, "updated_at", stamp)
 
 
+@dataclass(frozen=True)
+class _Late:
+    """An open overdue task as a unit proposal lists it."""
+
+    id: int
+    unit_id: int
+    problem_text: str
+    deadline: object
+    escalation_level: int
+    closed_at: None = None
+    is_closed: bool = False
+
+
 def _scan_units(session, *, now, today, step: _Step, unit_ids=None, calendar: WorkCalendar | None = None) -> None:
     """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month.
 
@@ -355,10 +368,12 @@ def _scan_units(session, *, now, today, step: _Step, unit_ids=None, calendar: Wo
     ranked = (select(Task.id, func.row_number().over(partition_by=Task.unit_id, order_by=(Task.deadline, Task.id))
                      .label("n")).where(*overdue[:-1] if unit_ids is not None else overdue,
                                         Task.unit_id.in_(fresh)).subquery())
-    tasks_by_unit: dict[int, list[Task]] = {}
-    for task in session.scalars(select(Task).join(ranked, ranked.c.id == Task.id).where(ranked.c.n <= limit)
-                                .order_by(Task.deadline, Task.id)):
-        tasks_by_unit.setdefault(task.unit_id, []).append(task)
+    # The columns a proposal lists, not ORM objects: up to UNIT_PROPOSAL_MAX_TASKS per unit at province scale.
+    tasks_by_unit: dict[int, list[_Late]] = {}
+    for row in session.execute(select(Task.id, Task.unit_id, Task.problem_text, Task.deadline, Task.escalation_level)
+                               .join(ranked, ranked.c.id == Task.id).where(ranked.c.n <= limit)
+                               .order_by(Task.deadline, Task.id)):
+        tasks_by_unit.setdefault(row.unit_id, []).append(_Late(*row))
     recipients, listed = step.recipients, settings().digest_max_items
     users = recipients.org_users + recipients.discipline_users
     made = proposals.propose_for_units(

@@ -43,6 +43,7 @@ from tracker.web.main import (
     commit_or,
     county_today,
     due_soon_days,
+    paginate_capped,
     task_light,
 )
 from tracker.web.org_forms import (
@@ -80,7 +81,7 @@ def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
     filters = task_filters(request.args)
     query = dashboard.in_ledger_order(dashboard.filtered_tasks(base, filters, today=county_today(),
                                                                 due_soon_days=due_soon_days()))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate_capped(query, per_page=PER_PAGE)
     return render_template(
         template, page=page, filters=filters, args=filter_args(request.args), endpoint=endpoint,
         reviews=reviews(), units=dashboard.active_units(db.session), statuses=list(TaskStatus),

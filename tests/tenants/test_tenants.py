@@ -1,5 +1,6 @@
 """Counties as tenants: who sees which county, the city's and province's rollup, and the county's own
 creations (imports, units, accounts) staying in it. On the two-county world of tests/tenants/world.py."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -329,3 +330,18 @@ def _transcript_hash() -> str:
     from tracker.services.importer import content_hash
 
     return content_hash(TRANSCRIPT)
+
+
+def test_the_dashboard_counts_the_countys_tasks_with_its_county_wide_problems(app, db, tenants):
+    """A county 组织部's 工作台 totals are its county's tasks — its units' and its 全县共性问题 — and a city's
+    are its counties'; the county-wide problems of another county are not counted."""
+    def tasks_of(*nodes):
+        return db.session.scalar(select(func.count(Task.id)).where(Task.county_id.in_([n.id for n in nodes])))
+
+    for key, nodes in (("org_e", [tenants.east.node]), ("org_city", [tenants.east.node, tenants.west.node])):
+        client = app.test_client()
+        login(client, tenants.users[key].username)
+        html = client.get("/org/").get_data(as_text=True)
+        total = int(re.search(r'id="stat-total">(\d+)<', html).group(1))
+        assert total == tasks_of(*nodes), key
+        assert "全县共性问题" in html, key

@@ -5,6 +5,8 @@ only, one attached to a city or province its subtree; an account with no organiz
 (a county install's accounts from before tenants). Secretaries are scoped by their unit, which lies in one
 county. A row with no county is seen by unscoped accounts only: scoping fails closed.
 """
+from dataclasses import dataclass
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import object_session
 
@@ -105,6 +107,23 @@ def unit_scope(user: User):
     if scope is None:
         return None
     return select(Unit.id).where(Unit.county_id.in_(scope))
+
+
+@dataclass(frozen=True)
+class TaskScope:
+    """The tasks of a 组织部/纪委 account's counties: those of its units, and the county-wide problems (no unit)
+    of its counties' reviews. For reads that go by unit and review, such as the maintained counts."""
+    units: object  # select() of Unit.id
+    reviews: object  # select() of Review.id
+
+
+def task_scope(user: User) -> TaskScope | None:
+    """None for an account that sees the whole install."""
+    counties = county_scope(user)
+    if counties is None:
+        return None
+    return TaskScope(units=select(Unit.id).where(Unit.county_id.in_(counties)),
+                     reviews=select(Review.id).where(Review.county_id.in_(counties)))
 
 
 def can_view_unit(user: User, unit: Unit) -> bool:

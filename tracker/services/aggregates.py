@@ -59,8 +59,8 @@ def grain_rows(today: date, due_soon_days: int):
                and_(C.grain == GRAIN_DAY, C.deadline >= first, C.deadline < next_month(soon)))
 
 
-def scope(table, *, review_id: int | None, units, today: date | None = None, due_soon_days: int = 7):
-    """`units`: access.unit_scope(user), a select() of Unit.id, or None for every unit (and the county-wide
+def scope(table, *, review_id: int | None, within, today: date | None = None, due_soon_days: int = 7):
+    """`within`: access.task_scope(user) (its units, and its counties' county-wide problems), or None for all (and the county-wide
     problems, which belong to no unit). Counts are read for `today` (grain_rows); a date-free read
     (open_levels) takes the month rows, each task once."""
     if table is C:
@@ -69,8 +69,9 @@ def scope(table, *, review_id: int | None, units, today: date | None = None, due
         conditions = []
     if review_id:
         conditions.append(table.review_id == review_id)
-    if units is not None:
-        conditions.append(table.unit_id.in_(units))
+    if within is not None:
+        conditions.append(or_(table.unit_id.in_(within.units),
+                              and_(table.unit_id == NO_UNIT, table.review_id.in_(within.reviews))))
     return conditions
 
 
@@ -89,11 +90,11 @@ def overdue(today):
     return overdue_case(deadline=C.deadline, not_ongoing=C.ongoing == 0, status=C.status, today=today)
 
 
-def closure_counts(session, *, review_id: int | None, units, period_of) -> dict[str, int]:
+def closure_counts(session, *, review_id: int | None, within, period_of) -> dict[str, int]:
     """已销号 per period; `period_of(day column)` gives the period label in SQL."""
     period = period_of(CC.closed_on).label("period")
     return dict(session.execute(
-        select(period, func.sum(CC.n)).where(*scope(CC, review_id=review_id, units=units))
+        select(period, func.sum(CC.n)).where(*scope(CC, review_id=review_id, within=within))
         .group_by(period).order_by(period)).all())
 
 
@@ -109,11 +110,11 @@ def exact_late_since(session, unit_ids, *, today: date, review_id: int | None) -
     return dict(rows.all())
 
 
-def open_levels(session, *, units=None) -> dict[int, int]:
+def open_levels(session, *, within=None) -> dict[int, int]:
     """{escalation level: open tasks} from the counts (the notify panel of the 工作台 can read this instead
     of grouping the task table on every request)."""
     rows = session.execute(select(C.level, func.sum(C.n)).where(C.status != TaskStatus.CLOSED,
-                                                               *scope(C, review_id=None, units=units))
+                                                               *scope(C, review_id=None, within=within))
                            .group_by(C.level))
     return {level: int(n) for level, n in rows}
 

@@ -7,7 +7,7 @@ filters the task table itself through its indexes.
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from tracker.models import (
@@ -52,10 +52,10 @@ class Overview:
         return round(100.0 * self.closed / self.total, 1) if self.total else 0.0
 
 
-def overview(session, *, review_id: int | None, today: date, due_soon_days: int = 7, units=None) -> Overview:
+def overview(session, *, review_id: int | None, today: date, due_soon_days: int = 7, within=None) -> Overview:
     """Totals from the maintained counts (services.aggregates): the same cost at 10^4 and 10^6 tasks.
 
-    `units`: access.unit_scope(user) (a select() of Unit.id, or None for all)."""
+    `within`: access.task_scope(user), or None for all."""
     light = aggregates.light(today, due_soon_days)
     c = UnitTaskCount
     is_open = c.status != TaskStatus.CLOSED
@@ -67,18 +67,20 @@ def overview(session, *, review_id: int | None, today: date, due_soon_days: int 
             n_if(aggregates.overdue(today)),
             *[n_if(and_(c.level == level, is_open)) for level in (1, 2, 3)],
             *[n_if(light == key) for key in KEYS],
-        ).where(*aggregates.scope(c, review_id=review_id, units=units, today=today, due_soon_days=due_soon_days))
+        ).where(*aggregates.scope(c, review_id=review_id, within=within, today=today, due_soon_days=due_soon_days))
     ).one()
     extensions = session.scalar(
         select(func.count(ExtensionRequest.id)).join(Task, Task.id == ExtensionRequest.task_id)
-        .where(ExtensionRequest.status == ExtensionStatus.REQUESTED, _OPEN, *_scope(review_id), *_unit_scope(units)))
+        .where(ExtensionRequest.status == ExtensionStatus.REQUESTED, _OPEN, *_scope(review_id), *_unit_scope(within)))
     return Overview(total=row[0], closed=row[1], awaiting=row[2], overdue=row[3],
                     levels={1: row[4], 2: row[5], 3: row[6]}, lights=dict(zip(KEYS, row[7:11])),
                     extensions=extensions or 0)
 
 
-def _unit_scope(units):
-    return [] if units is None else [Task.unit_id.in_(units)]
+def _unit_scope(within):
+    if within is None:
+        return []
+    return [or_(Task.unit_id.in_(within.units), and_(Task.unit_id.is_(None), Task.review_id.in_(within.reviews)))]
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ UNIT_SORTS = ("worst", "name", "tasks", "closed", "rate", "overdue", "level")
 
 
 def unit_rows_query(*, review_id: int | None, today: date, sort: str = "worst", due_soon_days: int,
-                    q: str = "", units=None):
+                    q: str = "", within=None):
     """One row per 责任单位 (plus the county-wide problems) as a select(), sorted by `sort` ("-x" descending),
     read from the maintained counts. Rows go through unit_row(); a view pages them with main.paginate_rows."""
     c = UnitTaskCount
@@ -133,7 +135,7 @@ def unit_rows_query(*, review_id: int | None, today: date, sort: str = "worst", 
     query = (
         select(c.unit_id, name, tasks, closed, overdue, max_level, earliest_late, *counts)
         .select_from(c).outerjoin(Unit, Unit.id == c.unit_id)
-        .where(*aggregates.scope(c, review_id=review_id, units=units, today=today, due_soon_days=due_soon_days))
+        .where(*aggregates.scope(c, review_id=review_id, within=within, today=today, due_soon_days=due_soon_days))
         .group_by(c.unit_id, Unit.name)
         .order_by(*order)
     )
@@ -163,9 +165,9 @@ def exact_lateness(session, rows: list[UnitRow], *, today: date, review_id: int 
 
 
 def unit_rows(session, *, review_id: int | None, today: date, sort: str = "worst",
-              due_soon_days: int, q: str = "", units=None) -> list[UnitRow]:
+              due_soon_days: int, q: str = "", within=None) -> list[UnitRow]:
     query = unit_rows_query(review_id=review_id, today=today, sort=sort, due_soon_days=due_soon_days, q=q,
-                            units=units)
+                            within=within)
     return exact_lateness(session, [unit_row(r, today) for r in session.execute(query)], today=today,
                           review_id=review_id)
 
@@ -205,17 +207,17 @@ def _bucket_expression(session, bucket: str, tz: str | None):
 
 def closures_over_time(session, *, review_id: int | None, bucket: str = "week",
                        tz: str | None = None, limit: int = 104,
-                       until: date | None = None, units=None) -> list[tuple[str, int, int]]:
+                       until: date | None = None, within=None) -> list[tuple[str, int, int]]:
     """[(period label, closed in period, cumulative 已销号)] with empty periods filled in (up to `until`)."""
     bucket = "month" if bucket == "month" else "week"
     if _offset_hours(tz) == aggregates.closure_offset_hours():
-        counts = aggregates.closure_counts(session, review_id=review_id, units=units,
+        counts = aggregates.closure_counts(session, review_id=review_id, within=within,
                                            period_of=_count_period(session, bucket))
     else:  # a zone the maintained closure days are not in: read the tasks (slow past 10^5, but right)
         period = _bucket_expression(session, bucket, tz).label("period")
         counts = dict(session.execute(
             select(period, func.count(Task.id)).where(_CLOSED, Task.closed_at.is_not(None), *_scope(review_id),
-                                                      *_unit_scope(units))
+                                                      *_unit_scope(within))
             .group_by(period).order_by(period)
         ).all())
     counts = {p: int(n) for p, n in counts.items()}

@@ -5,7 +5,7 @@ from flask_login import current_user
 from tracker.extensions import db
 from tracker.models import Review, Role
 from tracker.services import dashboard
-from tracker.services.access import unit_scope
+from tracker.services.access import task_scope
 from tracker.settings import settings
 from tracker.web import charts
 from tracker.web.guards import roles_required
@@ -25,15 +25,15 @@ def dashboard_view():
     q = (request.args.get("q") or "").strip()[:100]
     bucket = "month" if request.args.get("bucket") == "month" else "week"
     today = county_today()
-    units = unit_scope(current_user)  # None: every unit (a county install)
+    within = task_scope(current_user)  # None: the whole install
     totals = dashboard.overview(db.session, review_id=review_id, today=today, due_soon_days=due_soon_days(),
-                                units=units)
+                                within=within)
     rows = paginate_rows(dashboard.unit_rows_query(review_id=review_id, today=today, sort=sort, q=q,
-                                                   due_soon_days=due_soon_days(), units=units),
+                                                   due_soon_days=due_soon_days(), within=within),
                          row=lambda r: dashboard.unit_row(r, today), per_page=20)
     rows.items = dashboard.exact_lateness(db.session, rows.items, today=today, review_id=review_id)
     series = dashboard.closures_over_time(db.session, review_id=review_id, bucket=bucket, tz=settings().timezone,
-                                          until=today, units=units)
+                                          until=today, within=within)
     return render_template(
         "org/dashboard.html", reviews=reviews(), review=review, totals=totals, rows=rows, sort=sort, q=q,
         bucket=bucket,

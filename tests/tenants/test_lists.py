@@ -36,7 +36,7 @@ def _check(app, t, name):
     assert not [link for link in foreign if link in html], f"{url} shows another county's records"
 
 
-@pytest.mark.parametrize("name", ["tasks", "escalated", "users"])
+@pytest.mark.parametrize("name", ["tasks", "escalated", "users", "outbox", "robots"])
 def test_lists_hold_the_countys_records_only(app, tenants, name):
     _check(app, tenants, name)
 
@@ -45,9 +45,6 @@ def test_lists_hold_the_countys_records_only(app, tenants, name):
                                       for p in [
     ("proposals", "tracker/proposals/queries.py list_proposals/proposal_counts: a scope (Proposal.unit_id in "
                   "access.unit_scope, or its task's county) passed by tracker/web/proposals.py"),
-    ("outbox", "tracker/web/notices.py outbox list and counts: OutboxMessage.unit_id in access.unit_scope "
-               "(or its task visible)"),
-    ("robots", "tracker/web/reach.py robots(): Unit.id in access.unit_scope(current_user)"),
 ]])
 def test_lists_not_scoped_yet(app, tenants, name, fix):
     _check(app, tenants, name)

@@ -126,6 +126,33 @@ def task_scope(user: User) -> TaskScope | None:
                      reviews=select(Review.id).where(Review.county_id.in_(counties)))
 
 
+def outbox_condition(user: User):
+    """A condition on OutboxMessage: the mails about the account's counties' tasks and units, or None for all.
+    A mail about no task or unit (a weekly 周报, an account's invitation) is shown to install-wide accounts
+    only: it names no county to scope it by."""
+    from tracker.models.notify import OutboxMessage
+
+    scope = task_scope(user)
+    if scope is None:
+        return None
+    counties = county_scope(user)
+    return or_(OutboxMessage.task_id.in_(select(Task.id).where(Task.county_id.in_(counties))),
+               OutboxMessage.unit_id.in_(scope.units))
+
+
+def can_view_outbox_row(user: User, row) -> bool:
+    if task_scope(user) is None:
+        return True
+    session = object_session(row) or db.session
+    if row.task_id is not None:
+        task = session.get(Task, row.task_id)
+        return task is not None and covers_county(user, _task_county(task), session)
+    if row.unit_id is not None:
+        unit = session.get(Unit, row.unit_id)
+        return unit is not None and can_view_unit(user, unit)
+    return False
+
+
 def can_view_unit(user: User, unit: Unit) -> bool:
     if user.role == Role.SECRETARY:
         return unit.id == user.unit_id

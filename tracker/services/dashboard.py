@@ -21,7 +21,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.aggregates import NO_UNIT, UnitTaskCount
-from tracker.services import aggregates
+from tracker.services import access, aggregates
 from tracker.services.aggregates import n_if
 from tracker.services.lights import KEYS, Light, light_of, light_sql, overdue_sql, worst
 from tracker.timeutil import local_datetime
@@ -316,14 +316,18 @@ def in_ledger_order(query):
             .order_by(Task.review_id.desc(), Task.ledger_position, Task.id))
 
 
-def active_units(session) -> list[Unit]:
-    return list(session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name, Unit.id)))
+def active_units(session, scope=None) -> list[Unit]:
+    """`scope`: access.unit_scope(user) (a select of Unit.id), or None for every unit."""
+    query = select(Unit).where(Unit.merged_into_id.is_(None))
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
+    return list(session.scalars(query.order_by(Unit.name, Unit.id)))
 
 
 def owner_choices(session, task: Task) -> list[User]:
     """Secretaries of the task's unit; the organization department's staff for county-wide problems."""
     if task.is_overall or task.unit_id is None:
-        condition = User.role == Role.ORG_DEPT
+        condition = and_(User.role == Role.ORG_DEPT, access.staff_covering(session, task.county_id))
     else:
         condition = and_(User.role == Role.SECRETARY, User.unit_id == task.unit_id)
     return list(session.scalars(select(User).where(condition, User.active.is_(True)).order_by(User.name, User.id)))

@@ -3,11 +3,13 @@ and the administrators; filtered by person, unit, kind and date, paged."""
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import AuditEvent, Role, Task, Unit, User
+from tracker.services import access
 from tracker.services.dashboard import active_units
 from tracker.services.timeline import ENTITY_LABELS, log_entries
 from tracker.settings import settings
@@ -19,10 +21,19 @@ from tracker.web.org_forms import date_field, int_arg
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 
 
-def events_query(*, actor_id=None, unit_id=None, kind=None, since=None, until=None):
-    """A select() of the events, newest first; the view pages it."""
+def events_query(*, actor_id=None, unit_id=None, kind=None, since=None, until=None, viewer=None):
+    """A select() of the events, newest first; the view pages it. `viewer`: a county-scoped account sees the
+    events on its counties' tasks, units and accounts, and what its counties' people did."""
     query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at.desc(),
                                                                               AuditEvent.id.desc())
+    counties = access.county_scope(viewer) if viewer is not None else None
+    if counties is not None:
+        people = access.visible_users(viewer, select(User.id))
+        query = query.where(or_(
+            AuditEvent.task_id.in_(select(Task.id).where(Task.county_id.in_(counties))),
+            (AuditEvent.entity_type == Unit.__tablename__) & AuditEvent.entity_id.in_(access.unit_scope(viewer)),
+            (AuditEvent.entity_type == User.__tablename__) & AuditEvent.entity_id.in_(people),
+            AuditEvent.actor_id.in_(people)))
     if actor_id:
         query = query.where(AuditEvent.actor_id == actor_id)
     if unit_id:
@@ -51,10 +62,10 @@ def index():
     filters = {"actor": int_arg(args.get("actor")), "unit": int_arg(args.get("unit")), "kind": kind,
                "since": since, "until": until}
     page = db.paginate(events_query(actor_id=filters["actor"], unit_id=filters["unit"], kind=kind, since=since,
-                                    until=until), per_page=PER_PAGE, error_out=False)
-    people = db.session.scalars(select(User).where(User.id.in_(select(AuditEvent.actor_id).distinct()))
-                                .order_by(User.name, User.id)).all()
+                                    until=until, viewer=current_user), per_page=PER_PAGE, error_out=False)
+    people = db.session.scalars(access.visible_users(current_user, select(User)).where(
+        User.id.in_(select(AuditEvent.actor_id).distinct())).order_by(User.name, User.id)).all()
     kept = {k: args.get(k) for k in ("actor", "unit", "kind", "since", "until") if args.get(k)}
     return render_template("org/audit_log.html", page=page, entries=log_entries(db.session, page.items),
-                           people=people, units=active_units(db.session), kinds=ENTITY_LABELS, filters=filters,
+                           people=people, units=active_units(db.session, access.unit_scope(current_user)), kinds=ENTITY_LABELS, filters=filters,
                            args=kept, errors={"since": since_error, "until": until_error})

@@ -6,11 +6,11 @@ import io
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import exists
 
 from tracker.extensions import db
 from tracker.models import Review, Role, Task, TaskStatus
-from tracker.services import ledger
+from tracker.services import access, ledger
 from tracker.settings import settings
 from tracker.timeutil import cn_date
 from tracker.web.guards import roles_required
@@ -32,7 +32,7 @@ def _own_unit() -> int | None:
 
 
 def _reviews_query(unit_id: int | None):
-    query = select(Review).order_by(Review.held_on.desc(), Review.id.desc())
+    query = access.visible_reviews(current_user).order_by(Review.held_on.desc(), Review.id.desc())
     if unit_id is not None:
         query = query.where(exists().where(Task.review_id == Review.id, Task.unit_id == unit_id,
                                            Task.is_overall.is_(False)))

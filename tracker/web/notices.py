@@ -13,6 +13,7 @@ from tracker.escalation import acknowledgement, holidays
 from tracker.escalation.calendar import COMPLETENESS_RULE, WorkCalendar, rest_day_note
 from tracker.mail.delivery import retry
 from tracker.escalation.summary import dashboard_summary
+from tracker.services import access
 from tracker.services.access import can_view_task
 from tracker.services.errors import DomainError
 from tracker.timeutil import local_date
@@ -61,14 +62,24 @@ def outbox():
     statuses = OUTBOX_TABS[tab][1]
     page = _page_arg()
     # ix_outbox_message_status_sent / _status_id serve these sorts, and (status, id) the counts below.
-    query = select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
+    within = access.outbox_condition(current_user)
+    scoped = [] if within is None else [within]
+    query = select(OutboxMessage).where(OutboxMessage.status.in_(statuses), *scoped)
     order = OutboxMessage.sent_at.desc() if tab == "sent" else OutboxMessage.id.desc()
     rows = db.session.scalars(query.order_by(order, OutboxMessage.id.desc())
                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
-    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).where(*scoped)
+                                     .group_by(OutboxMessage.status)).all())
     tab_counts = {name: sum(counts.get(s, 0) for s in spec[1]) for name, spec in OUTBOX_TABS.items()}
     return render_template("notices/outbox.html", rows=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE, page=page,
                            tab=tab, tabs=OUTBOX_TABS, tab_counts=tab_counts, per_page=PER_PAGE)
+
+
+def _outbox_row(message_id: int) -> OutboxMessage:
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None or not access.can_view_outbox_row(current_user, row):
+        abort(404)  # another county's mail is as unknown as a missing one
+    return row
 
 
 @bp.get("/outbox/<int:message_id>")
@@ -77,7 +88,7 @@ def outbox_detail(message_id: int):
     """One mail: subject, recipients, text body, its task, and the digest it went in (or what it carries)."""
     from tracker.mail import daymail
 
-    row = db.get_or_404(OutboxMessage, message_id)
+    row = _outbox_row(message_id)
     return render_template("notices/outbox_detail.html", row=row, digests=daymail.digests_of(db.session, row.id),
                            members=daymail.members_of(db.session, row.id) if row.kind == daymail.DIGEST_KIND else [])
 
@@ -85,7 +96,7 @@ def outbox_detail(message_id: int):
 @bp.post("/outbox/<int:message_id>/retry")
 @roles_required(Role.ORG_DEPT)
 def outbox_retry(message_id: int):
-    row = db.get_or_404(OutboxMessage, message_id)
+    row = _outbox_row(message_id)
     try:
         retry(db.session, row, actor=current_user, now=utcnow())
         db.session.commit()

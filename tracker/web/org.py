@@ -13,7 +13,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.models import (
@@ -30,14 +29,14 @@ from tracker.models import (
     User,
 )
 from tracker.models.types import utcnow
-from tracker.services import batch, dashboard, deadlines, ledger, tasks, units, workflow
+from tracker.services import access, batch, dashboard, deadlines, ledger, tasks, units, workflow
 from tracker.services.access import visible_tasks
 from tracker.services.errors import DomainError
 from tracker.services.next_step import verification_panel
 from tracker.services.timeline import comment_problems, task_timeline
 from tracker.settings import settings
 from tracker.timeutil import cn_date
-from tracker.web.guards import roles_required, task_for_view
+from tracker.web.guards import roles_required, task_for_view, unit_for_manage
 from tracker.web.main import (
     PER_PAGE,
     commit_or,
@@ -74,7 +73,8 @@ def _tz() -> str:
 
 
 def reviews() -> list[Review]:
-    return list(db.session.scalars(select(Review).order_by(Review.held_on.desc(), Review.id.desc())))
+    return list(db.session.scalars(access.visible_reviews(current_user).order_by(Review.held_on.desc(),
+                                                                               Review.id.desc())))
 
 
 def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
@@ -84,7 +84,7 @@ def _list_page(template: str, base, *, endpoint: str, discipline_view: bool):
     page = paginate_capped(query, per_page=PER_PAGE)
     return render_template(
         template, page=page, filters=filters, args=filter_args(request.args), endpoint=endpoint,
-        reviews=reviews(), units=dashboard.active_units(db.session), statuses=list(TaskStatus),
+        reviews=reviews(), units=dashboard.active_units(db.session, access.unit_scope(current_user)), statuses=list(TaskStatus),
         types=list(TaskType), level_choices=LEVEL_CHOICES, overall_unit=OVERALL_UNIT,
         discipline_view=discipline_view, today=county_today(),
     )
@@ -268,7 +268,8 @@ def set_owner(task_id: int):
 
 def _units_page(errors: dict | None = None, values: dict | None = None, status: int = 200):
     # The forms post to ?q=&page= of the page they are on, so a refusal comes back to the same rows.
-    listing = units.unit_listing(db.session, q=request.args.get("q", ""), page=int_arg(request.args.get("page"), 1))
+    listing = units.unit_listing(db.session, q=request.args.get("q", ""), page=int_arg(request.args.get("page"), 1),
+                                 scope=access.unit_scope(current_user))
     return render_template("org/units.html", listing=listing, errors=errors or {}, values=values or {}), status
 
 
@@ -284,7 +285,7 @@ def _submitted(prefix: str) -> dict:
 
 
 def _unit_action(unit_id: int, form_name: str, action, success: str):
-    unit = db.get_or_404(Unit, unit_id)
+    unit = unit_for_manage(unit_id)  # another county's unit answers 404
     key = f"{form_name}{unit_id}"
     values = _submitted(key)
     return commit_or(lambda: action(unit), success=success, then=url_for("org.units"),
@@ -303,5 +304,7 @@ def rename_unit(unit_id: int):
 @roles_required(ORG, Role.ADMIN)
 def merge_unit(unit_id: int):
     target = db.session.get(Unit, int_arg(request.form.get("target_id"), 0) or 0)
+    if target is not None and not access.can_view_unit(current_user, target):
+        target = None  # another county's unit is as unknown as a missing one
     return _unit_action(unit_id, "merge", lambda u: units.merge_unit(
         db.session, u, target, actor=current_user, now=utcnow()), "单位已合并")

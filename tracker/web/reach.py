@@ -10,7 +10,7 @@ from tracker.mail import reach, robot
 from tracker.models import Role, Unit, User
 from tracker.models.notify import PhoneRelay
 from tracker.models.types import utcnow
-from tracker.services import audit
+from tracker.services import access, audit
 from tracker.services.accounts import normalise_email
 from tracker.services.errors import DomainError
 from tracker.web.guards import roles_required
@@ -25,16 +25,23 @@ def _unreached():
     return {"unreached_count": lambda: reach.open_relays_count(db.session)}
 
 
+def _people():
+    """The ids of the people this account may call: those of its counties (access.visible_users)."""
+    return access.visible_users(current_user, select(User.id))
+
+
 @bp.get("/phone")
 @roles_required(Role.ORG_DEPT)
 def phone_list():
     done = request.args.get("done") == "y"
     query = select(PhoneRelay).options(selectinload(PhoneRelay.user).selectinload(User.unit),
                                        selectinload(PhoneRelay.called_by))
+    query = query.where(PhoneRelay.user_id.in_(_people()))
     query = (query.where(PhoneRelay.called_at.is_not(None)).order_by(PhoneRelay.called_at.desc()) if done else
              query.where(PhoneRelay.called_at.is_(None)).order_by(PhoneRelay.created_at, PhoneRelay.id))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
-    waiting = db.session.scalar(select(func.count()).select_from(PhoneRelay).where(PhoneRelay.called_at.is_(None)))
+    waiting = db.session.scalar(select(func.count()).select_from(PhoneRelay).where(
+        PhoneRelay.called_at.is_(None), PhoneRelay.user_id.in_(_people())))
     return render_template("reach/phone_list.html", page=page, done=done, waiting=waiting)
 
 
@@ -42,7 +49,7 @@ def phone_list():
 @roles_required(Role.ORG_DEPT)
 def mark_called(relay_id: int):
     relay = db.session.get(PhoneRelay, relay_id)
-    if relay is None:
+    if relay is None or db.session.scalar(_people().where(User.id == relay.user_id)) is None:
         abort(404)
     if relay.called_at is not None:
         flash(f"该通知已于此前由{relay.called_by.name if relay.called_by else '他人'}电话通知", "error")
@@ -60,7 +67,11 @@ def mark_called(relay_id: int):
 @bp.get("/robots")
 @roles_required(Role.ORG_DEPT)
 def robots():
-    units = db.session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name, Unit.id)).all()
+    query = select(Unit).where(Unit.merged_into_id.is_(None))
+    scope = access.unit_scope(current_user)
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
+    units = db.session.scalars(query.order_by(Unit.name, Unit.id)).all()
     return render_template("reach/robots.html", units=units, kinds=robot.KINDS)
 
 
@@ -68,7 +79,7 @@ def robots():
 @roles_required(Role.ORG_DEPT)
 def robot_settings(unit_id: int):
     unit = db.session.get(Unit, unit_id)
-    if unit is None or unit.merged_into_id is not None:
+    if unit is None or unit.merged_into_id is not None or not access.can_view_unit(current_user, unit):
         abort(404)
     error = None
     if request.method == "POST":

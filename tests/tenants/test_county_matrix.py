@@ -18,15 +18,7 @@ OTHER_ROLES = {"org_w": Role.ORG_DEPT, "disc_w": Role.DISCIPLINE}
 ALSO_NAMING_RECORDS = {"task_overall", "go_task_overall", "robot_page", "robot_save", "phone_called", "rename",
                        "merge"}
 
-_PROPOSAL = "tracker/proposals/dossier.py can_view_proposal: and access.can_view_proposal_scope(user, proposal)"
-# Views not scoped by county yet, with the change each needs (files of other engineers: the report of
-# issue 10 lists them). Strict: once fixed, the entry must go and the case joins the walk.
-NOT_YET_SCOPED = {
-    **{(name, role): _PROPOSAL for role in OTHER_ROLES
-       for name in ("proposal", "proposal_unit", "proposal_circular", "proposal_draft")},
-    **{(name, "org_w"): _PROPOSAL for name in ("proposal_decide", "proposal_dismiss",
-                                               "proposal_request_explanation", "org_handling_page")},
-}
+
 
 
 @pytest.fixture
@@ -61,8 +53,7 @@ def test_another_countys_records_answer_404(app, world, role):
     login(client, world.users[role].username)
     problems = []
     for case in _a_cases():
-        if (case.name, role) not in NOT_YET_SCOPED:
-            problems.extend(_refused(app, world, client, role, case))
+        problems.extend(_refused(app, world, client, role, case))
     assert not problems, f"{len(problems)} answer(s) as {role} of another county:\n  " + "\n  ".join(problems)
 
 
@@ -77,12 +68,3 @@ def _refused(app, world, client, role, case) -> list[str]:
     if changes:
         problems.append(f"{where} wrote: {'; '.join(changes)}")
     return problems
-
-
-@pytest.mark.parametrize("name,role", [pytest.param(name, role, id=f"{name}-{role}", marks=pytest.mark.xfail(
-    strict=True, reason=f"not scoped by county yet: {reason}")) for (name, role), reason in NOT_YET_SCOPED.items()])
-def test_not_yet_scoped(app, world, name, role):
-    case = next(c for c in _a_cases() if c.name == name)
-    client = app.test_client()
-    login(client, world.users[role].username)
-    assert _refused(app, world, client, role, case) == []

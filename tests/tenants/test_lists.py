@@ -1,6 +1,5 @@
 """Lists of a county's 组织部 name none of another county's records (links by id: both counties' units are
-called 青山镇, so names would prove nothing). Lists served by views not scoped yet are strict xfails naming
-the change they need."""
+called 青山镇, so names would prove nothing)."""
 import pytest
 
 from tests.tenants.world import build_tenants
@@ -36,15 +35,6 @@ def _check(app, t, name):
     assert not [link for link in foreign if link in html], f"{url} shows another county's records"
 
 
-@pytest.mark.parametrize("name", ["tasks", "escalated", "users", "outbox", "robots"])
+@pytest.mark.parametrize("name", ["tasks", "escalated", "users", "outbox", "robots", "proposals"])
 def test_lists_hold_the_countys_records_only(app, tenants, name):
-    _check(app, tenants, name)
-
-
-@pytest.mark.parametrize("name,fix", [pytest.param(*p, id=p[0], marks=pytest.mark.xfail(strict=True, reason=p[1]))
-                                      for p in [
-    ("proposals", "tracker/proposals/queries.py list_proposals/proposal_counts: a scope (Proposal.unit_id in "
-                  "access.unit_scope, or its task's county) passed by tracker/web/proposals.py"),
-]])
-def test_lists_not_scoped_yet(app, tenants, name, fix):
     _check(app, tenants, name)

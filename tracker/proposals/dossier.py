@@ -15,6 +15,7 @@ from tracker.models import ProgressUpdate, Role, Task, UpdateKind, User
 from tracker.models.proposals import Proposal, ProposalTask
 from tracker.models.notify import OutboxMessage
 from tracker.proposals.overdue import days_overdue
+from tracker.services import access
 from tracker.services.timeline import TimelineEntry, task_timeline
 
 MAX_EVENTS_PER_TASK = 200
@@ -53,9 +54,6 @@ class Dossier:
     proposal: Proposal
     tasks: list[TaskDossier]
     calendar: WorkCalendar
-    # Always True: the outbox is part of every build. Goes once templates/proposals/_dossier.html no longer
-    # reads it (an undefined name there would print "邮件发件箱未启用").
-    notices_available: bool = True
 
     def days_overdue_on(self, today: date) -> dict[int, int]:
         return {entry.task.id: days_overdue(entry.task, today, self.calendar) for entry in self.tasks}
@@ -97,4 +95,5 @@ def build_dossier(session, proposal: Proposal) -> Dossier:
 def can_view_proposal(user: User, proposal: Proposal) -> bool:
     """The organization department and the discipline commission only: a proposal is their deliberation.
     The secretary concerned meets it as a request for a 情况说明 or a decision (tracker.proposals.owner)."""
-    return bool(user.is_authenticated) and user.role in (Role.ORG_DEPT, Role.DISCIPLINE)
+    return (bool(user.is_authenticated) and user.role in (Role.ORG_DEPT, Role.DISCIPLINE)
+            and access.can_view_proposal_scope(user, proposal))  # another county's is unknown

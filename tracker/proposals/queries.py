@@ -29,9 +29,10 @@ class ProposalPage:
 
 
 def list_proposals(session, *, kind: str, state: str = "pending", page: int = 1, per_page: int = 50,
-                   unit_id: int | None = None) -> ProposalPage:
+                   unit_id: int | None = None, within=None) -> ProposalPage:
+    """`within`: access.proposal_condition(user) (the account's counties), or None for all."""
     statuses = LIST_STATES[state]
-    conditions = [Proposal.kind == kind, Proposal.status.in_(statuses)]
+    conditions = [Proposal.kind == kind, Proposal.status.in_(statuses), *_within(within)]
     if unit_id is not None:
         conditions.append(Proposal.unit_id == unit_id)
     total = session.scalar(select(func.count(Proposal.id)).where(*conditions))
@@ -46,9 +47,13 @@ def list_proposals(session, *, kind: str, state: str = "pending", page: int = 1,
     return ProposalPage(list(items), total or 0, page, per_page)
 
 
-def proposal_counts(session) -> dict[tuple[str, str], int]:
+def _within(condition) -> list:
+    return [] if condition is None else [condition]
+
+
+def proposal_counts(session, within=None) -> dict[tuple[str, str], int]:
     """{(kind, "pending" | "closed"): count} in one grouped query."""
-    rows = session.execute(select(Proposal.kind, Proposal.status, func.count(Proposal.id))
+    rows = session.execute(select(Proposal.kind, Proposal.status, func.count(Proposal.id)).where(*_within(within))
                            .group_by(Proposal.kind, Proposal.status)).all()
     counts = {(kind, state): 0 for kind in ProposalKind for state in LIST_STATES}
     for kind, status, count in rows:
@@ -57,9 +62,13 @@ def proposal_counts(session) -> dict[tuple[str, str], int]:
     return counts
 
 
-def org_handlings(session, *, limit: int = 100) -> list[OrgHandling]:
+def org_handlings(session, *, limit: int = 100, units=None) -> list[OrgHandling]:
+    """`units`: access.unit_scope(user), or None for all."""
+    query = select(OrgHandling)
+    if units is not None:
+        query = query.where(OrgHandling.unit_id.in_(units))
     return list(session.scalars(
-        select(OrgHandling).options(joinedload(OrgHandling.unit), joinedload(OrgHandling.recorded_by))
+        query.options(joinedload(OrgHandling.unit), joinedload(OrgHandling.recorded_by))
         .order_by(OrgHandling.decided_on.desc(), OrgHandling.id.desc()).limit(limit)))
 
 

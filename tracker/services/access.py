@@ -7,7 +7,7 @@ county. A row with no county is seen by unscoped accounts only: scoping fails cl
 """
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import object_session
 
 from tracker.extensions import db
@@ -138,6 +138,17 @@ def outbox_condition(user: User):
     counties = county_scope(user)
     return or_(OutboxMessage.task_id.in_(select(Task.id).where(Task.county_id.in_(counties))),
                OutboxMessage.unit_id.in_(scope.units))
+
+
+def proposal_condition(user: User):
+    """A condition on Proposal: those about the account's counties' units and tasks, or None for all."""
+    from tracker.models.proposals import Proposal
+
+    scope = task_scope(user)
+    if scope is None:
+        return None
+    county_tasks = select(Task.id).where(Task.county_id.in_(county_scope(user)))
+    return or_(Proposal.unit_id.in_(scope.units), and_(Proposal.unit_id.is_(None), Proposal.task_id.in_(county_tasks)))
 
 
 def can_view_outbox_row(user: User, row) -> bool:

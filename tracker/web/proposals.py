@@ -14,7 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -34,6 +34,7 @@ from tracker.proposals import drafts as docx_drafts
 from tracker.proposals import service as service
 from tracker.proposals import owner
 from tracker.proposals.dossier import build_dossier, can_view_proposal
+from tracker.services import access, dashboard
 from tracker.services.errors import DomainError
 from tracker.settings import settings
 from tracker.timeutil import local_date
@@ -79,10 +80,11 @@ def _visible_proposal(proposal_id: int) -> Proposal:
 def proposals():
     kind_arg = request.args.get("kind") if request.args.get("kind") in KIND_ARGS else "talk"
     state = request.args.get("state") if request.args.get("state") in queries.LIST_STATES else "pending"
+    within = access.proposal_condition(current_user)
     page = queries.list_proposals(db.session, kind=KIND_ARGS[kind_arg], state=state,
-                                  page=_int_arg(request.args.get("page")))
+                                  page=_int_arg(request.args.get("page")), within=within)
     return render_template("proposals/list.html", page=page, kind_arg=kind_arg, kind=KIND_ARGS[kind_arg],
-                           state=state, counts=queries.proposal_counts(db.session), today=_today(),
+                           state=state, counts=queries.proposal_counts(db.session, within), today=_today(),
                            can_decide=current_user.role == Role.ORG_DEPT)
 
 
@@ -192,13 +194,25 @@ def proposal_draft(proposal_id: int):
 def circular_draft():
     """One 通报 draft covering every 通报 proposal still 待决定."""
     pending = db.session.scalars(
-        select(Proposal).where(Proposal.kind == ProposalKind.CIRCULAR, Proposal.status == ProposalStatus.PENDING)
+        select(Proposal).where(Proposal.kind == ProposalKind.CIRCULAR, Proposal.status == ProposalStatus.PENDING,
+                               *([] if (within := access.proposal_condition(current_user)) is None else [within]))
         .options(joinedload(Proposal.unit), selectinload(Proposal.tasks).joinedload(ProposalTask.task))
         .order_by(Proposal.created_at)).all()
     if not pending:
         flash("目前没有待决定的通报建议，无需生成通报稿", "error")
         return redirect(url_for("proposals.proposals", kind="circular"))
     return _docx_response(docx_drafts.circular_docx(list(pending), _today(), _org_name()), "通报（草稿）.docx")
+
+
+def _refuse_other_counties(form) -> None:
+    """A unit, cadre or proposal of another county is as unknown as a missing one."""
+    unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data is not None else None
+    cadre = db.session.get(User, form.cadre_id.data) if form.cadre_id.data is not None else None
+    proposal = db.session.get(Proposal, form.proposal_id.data) if form.proposal_id.data is not None else None
+    if ((unit is not None and not access.can_view_unit(current_user, unit))
+            or (cadre is not None and cadre.unit is not None and not access.can_view_unit(current_user, cadre.unit))
+            or (proposal is not None and not can_view_proposal(current_user, proposal))):
+        abort(404)
 
 
 @bp.route("/org-handling", methods=["GET", "POST"])
@@ -209,6 +223,7 @@ def org_handling():
     if request.method == "POST":
         form = HandlingForm()
         if form.validate_on_submit():
+            _refuse_other_counties(form)
             try:
                 decisions.record_org_handling(
                     db.session, actor=current_user, now=utcnow(), unit_id=form.unit_id.data,
@@ -226,11 +241,15 @@ def org_handling():
     else:
         form = HandlingForm(formdata=None, proposal_id=_int_arg(request.args.get("proposal"), None))
     linked = db.session.get(Proposal, form.proposal_id.data) if form.proposal_id.data is not None else None
+    if linked is not None and not can_view_proposal(current_user, linked):
+        abort(404)
     if linked is not None and form.unit_id.data is None:
         form.unit_id.data = linked.unit_id
-    units = db.session.scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.name)).all()
-    cadres = db.session.scalars(select(User).where(User.role == Role.SECRETARY, User.unit_id.is_not(None))
+    scope = access.unit_scope(current_user)
+    units = dashboard.active_units(db.session, scope)
+    cadres = db.session.scalars(select(User).where(User.role == Role.SECRETARY, User.unit_id.is_not(None),
+                                                   *([] if scope is None else [User.unit_id.in_(scope)]))
                                 .options(joinedload(User.unit)).order_by(User.unit_id, User.name)).all()
     return render_template("proposals/org_handling.html", form=values_of(form), errors=errors_of(form),
                            units=units, cadres=cadres, measures=ORG_HANDLING_MEASURES, linked=linked,
-                           records=queries.org_handlings(db.session)), status
+                           records=queries.org_handlings(db.session, units=scope)), status

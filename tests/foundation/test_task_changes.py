@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from tests.factories import NOW, make_task, make_unit, make_user
 from tracker.models import AuditEvent, ExtensionRequest, ExtensionStatus, Role, TaskStatus, TaskType
-from tracker.services import tasks
+from tracker.services import deadlines, tasks
 from tracker.services.errors import DomainError, PermissionDenied
 
 RULES = {"remind_before_workdays": [5, 2, 0], "level1_after_workdays": 5}
@@ -27,7 +27,7 @@ def audit_count(db):
 
 def test_deadline_change_is_audited_and_snapshots_the_rules(db, setup):
     _, _, org, task = setup
-    tasks.set_deadline(db.session, task, date(2026, 4, 30), actor=org, now=NOW, rules=RULES, reason="会议决定")
+    deadlines.set_deadline(db.session, task, date(2026, 4, 30), actor=org, now=NOW, rules=RULES, reason="会议决定")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.field == "deadline"))
     assert (event.before, event.after, event.actor_id, event.note) == ("2026-03-31", "2026-04-30", org.id, "会议决定")
     assert task.policy == RULES
@@ -40,7 +40,7 @@ def test_deadline_in_the_past_is_refused_and_nothing_changes(db, setup):
     _, _, org, task = setup
     before = audit_count(db)
     with pytest.raises(DomainError, match="早于今天"):
-        tasks.set_deadline(db.session, task, date(2026, 3, 1), actor=org, now=NOW, rules=RULES)
+        deadlines.set_deadline(db.session, task, date(2026, 3, 1), actor=org, now=NOW, rules=RULES)
     assert task.deadline == date(2026, 3, 31)
     assert audit_count(db) == before
 
@@ -48,7 +48,7 @@ def test_deadline_in_the_past_is_refused_and_nothing_changes(db, setup):
 def test_secretary_cannot_set_deadline(db, setup):
     _, secretary, _, task = setup
     with pytest.raises(PermissionDenied):
-        tasks.set_deadline(db.session, task, date(2026, 5, 1), actor=secretary, now=NOW, rules=RULES)
+        deadlines.set_deadline(db.session, task, date(2026, 5, 1), actor=secretary, now=NOW, rules=RULES)
 
 
 def test_plan_moves_pending_task_into_progress(db, setup):

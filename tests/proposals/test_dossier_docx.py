@@ -13,6 +13,7 @@ from tracker.proposals import drafts as docx_drafts
 from tracker.proposals import service as service
 from tracker.proposals.dossier import build_dossier
 from tracker.proposals.owner import request_explanation, submit_explanation
+from tracker.services import deadlines
 from tracker.services import tasks as task_service
 
 SET_AT = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -36,7 +37,7 @@ def setup(app, db):
     org = make_user(session, Role.ORG_DEPT, username="zzb", name="王组织")
     review = make_review(session)
     task = make_task(session, town, owner, review, deadline=None, text="党建引领基层治理不够有力")
-    task_service.set_deadline(session, task, date(2026, 3, 31), actor=org, now=SET_AT, rules={"level2_after_workdays": 10})
+    deadlines.set_deadline(session, task, date(2026, 3, 31), actor=org, now=SET_AT, rules={"level2_after_workdays": 10})
     task_service.post_progress(session, task, actor=owner, now=SET_AT + timedelta(days=5), body="已召开专题会议")
     enqueue_email(session, key=f"task:{task.id}:overdue", kind="overdue", template="proposal_created",
                   context={"subject": "催办：党建引领", "reason": "", "tasks": [], "kind": "约谈", "link": "", "today": ""},

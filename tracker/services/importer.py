@@ -14,7 +14,7 @@ from tracker.models.tenants import Organization, ensure_default_county
 from tracker.parser import ParsedReview
 from tracker.services import access, audit
 from tracker.services.errors import DomainError
-from tracker.services.tasks import check_deadline, snapshot_policy
+from tracker.services.deadlines import check_deadline, snapshot_policy
 from tracker.timeutil import cn_date, local_date
 
 # "XX镇", "XXX同志", "某乡": names anonymised in a transcript cannot identify a unit.

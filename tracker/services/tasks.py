@@ -17,15 +17,7 @@ from tracker.models import (
 from tracker.services import audit, workflow
 from tracker.services.access import can_work_on_task
 
-# The 整改时限 lives in deadlines.py alone. snapshot_policy (and check_deadline, set_deadline) are still
-# reached through this module by services/importer.py, tests/foundation/test_task_changes.py and
-# tests/proposals/test_dossier_docx.py: once they import deadlines, snapshot_policy goes from this line.
-from tracker.services.deadlines import (  # noqa: F401
-    check_deadline,
-    require_org,
-    set_deadline,
-    snapshot_policy,
-)
+from tracker.services.deadlines import check_deadline, require_org, set_deadline  # the 整改时限: deadlines.py
 from tracker.services.errors import DomainError, PermissionDenied
 from tracker.timeutil import cn_date
 

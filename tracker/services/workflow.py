@@ -63,7 +63,7 @@ def apply(session, task: Task, action: str, *, actor: User | None, now: datetime
     """Moves `task` by `action`, or raises DomainError saying why not. actor=None is the system.
 
     退回 and 回头看 (RESTARTS) send the task back to work: when its 整改时限 has passed, a new one is
-    required and starts a new reminder cycle (tasks.set_deadline(new_cycle=True)); before that it is
+    required and starts a new reminder cycle (deadlines.set_deadline(new_cycle=True)); before that it is
     optional. Without it the old cycle would resume overdue and the scan would escalate at once."""
     transition = TRANSITIONS.get(action)
     if transition is None:

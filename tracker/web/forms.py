@@ -25,10 +25,6 @@ class LoginForm(FlaskForm):
     submit = SubmitField("登录")
 
 
-class LogoutForm(FlaskForm):
-    submit = SubmitField("退出")
-
-
 class SetPasswordForm(FlaskForm):
     username = StringField("登录用户名（可不填，不填则用邮箱登录）", validators=[Optional(), Length(max=80)])
     password = PasswordField(

@@ -82,14 +82,6 @@ def nav_link(endpoint: str, label: str, **values) -> Markup:
     return Markup(f'<a href="{escape(url)}"{current}>{escape(label)}</a>')
 
 
-@bp.app_template_global()
-def logout_form():
-    """The 退出 button's form: logging out is a POST with a CSRF token, like every change."""
-    from tracker.web.forms import LogoutForm
-
-    return LogoutForm(formdata=None)
-
-
 @bp.app_errorhandler(413)
 def request_too_large(_error):
     limit = settings().max_request_bytes

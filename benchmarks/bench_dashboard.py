@@ -267,7 +267,8 @@ def pages_at(tasks: int, database_url: str) -> dict:
                "TRACKER_INSTANCE_DIR": tmp, "TRACKER_UPLOAD_DIR": str(Path(tmp) / "uploads"),
                "PYTHONPATH": str(ROOT)}
         measured = {}
-        with _gunicorn("tracker.wsgi:app", env, Path(tmp) / "app.log", "/healthz") as port:
+        with _gunicorn("tracker.wsgi:app", env, Path(tmp) / "app.log", "/healthz") as server:
+            port = server.port
             cookie = _login_org(port)
             _check_page(port, "/org/", cookie, f'id="stat-total">{tasks}<')
             _check_page(port, "/org/tasks?overdue=1", cookie, "/tasks/")

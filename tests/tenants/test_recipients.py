@@ -1,7 +1,7 @@
 """Mails about a county's task go to the staff covering that county only: its own 组织部/纪委, its city's and
 its province's (and install-wide accounts), never another county's or another city's. Run through the real
 scan (jobs.tasks.scan_job at an explicit moment) and the weekly 周报."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,7 +66,7 @@ def scanned(app, db, tenants):
              "far": _late_tasks(s, tenants.far, day, calendar)}
     s.commit()
     before = s.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1)) or 0
-    scan_job(now=datetime.combine(day, time(10, 0), ZoneInfo(TZ)).astimezone(timezone.utc))
+    scan_job(now=datetime.combine(day, time(10, 0), ZoneInfo(TZ)).astimezone(UTC))
     rows = s.scalars(select(OutboxMessage).where(OutboxMessage.id > before)).all()
     return tenants, tasks, rows
 
@@ -133,7 +133,7 @@ def _open_count(session, *counties) -> int:
 
 def test_the_weekly_digest_of_a_county_reads_its_county_only(app, db, tenants):
     s, t = db.session, tenants
-    now = datetime.combine(t.today, time(10, 0), ZoneInfo(TZ)).astimezone(timezone.utc)
+    now = datetime.combine(t.today, time(10, 0), ZoneInfo(TZ)).astimezone(UTC)
     enqueue_weekly_digests(s, now)
     s.commit()
     week = week_label(t.today)

@@ -12,15 +12,16 @@ from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from tracker.mail import reach
 from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
+from tracker.models.notify import PhoneRelay
 from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus
 from tracker.proposals import owner as proposal_owner
 from tracker.proposals.visibility import owner_level_label
-from tracker.mail import reach
+from tracker.services import access, keys
 from tracker.services.lights import light_for
-from tracker.timeutil import cn_date, local_date
 from tracker.settings import settings
-from tracker.services import keys
+from tracker.timeutil import cn_date, local_date
 
 MAX_TASKS_LISTED = 50  # a secretary's mail lists this many and counts the rest
 
@@ -59,8 +60,9 @@ def level_text(task, decisions: dict) -> str:
     return owner_level_label(task.escalation_level)
 
 
-def unit_summary(session, today: date) -> list[UnitLine]:
-    """One grouped query over open tasks: the organization department's table."""
+def unit_summary(session, today: date, counties=None) -> list[UnitLine]:
+    """One grouped query over open tasks: the organization department's table (of `counties` only, unless
+    None: the whole install)."""
     # A task awaiting 销号 verification is not counted overdue: the unit has done its part.
     overdue = case((and_(Task.deadline < today, Task.task_type != TaskType.ONGOING,
                          Task.status.in_((TaskStatus.PENDING, TaskStatus.IN_PROGRESS))), 1), else_=0)
@@ -75,16 +77,24 @@ def unit_summary(session, today: date) -> list[UnitLine]:
         select(Unit.name, func.count(Task.id), func.sum(overdue), at_level(EscalationLevel.SUPERVISION),
                at_level(EscalationLevel.TALK), at_level(EscalationLevel.CIRCULAR), func.sum(unacknowledged))
         .select_from(Task).outerjoin(Unit, Unit.id == Task.unit_id)
-        .where(Task.status != TaskStatus.CLOSED)
+        .where(Task.status != TaskStatus.CLOSED, *_in_counties(Task.county_id, counties))
         .group_by(Task.unit_id, Unit.name)
         .order_by(func.sum(overdue).desc(), Unit.name)
     ).all()
     return [UnitLine(name or "全县共性问题", *(int(v or 0) for v in values)) for name, *values in rows]
 
 
-def _pending_proposals(session) -> dict[str, int]:
-    rows = session.execute(select(Proposal.kind, func.count(Proposal.id))
-                           .where(Proposal.status == ProposalStatus.PENDING).group_by(Proposal.kind)).all()
+def _in_counties(column, counties) -> list:
+    return [] if counties is None else [column.in_(sorted(counties))]
+
+
+def _pending_proposals(session, counties=None) -> dict[str, int]:
+    query = select(Proposal.kind, func.count(Proposal.id)).where(Proposal.status == ProposalStatus.PENDING)
+    if counties is not None:
+        # A proposal's county is its unit's (the older per-task ones without a unit: their task's).
+        query = (query.outerjoin(Unit, Unit.id == Proposal.unit_id).outerjoin(Task, Task.id == Proposal.task_id)
+                 .where(func.coalesce(Unit.county_id, Task.county_id).in_(sorted(counties))))
+    rows = session.execute(query.group_by(Proposal.kind)).all()
     counts = {kind.value: 0 for kind in ProposalKind}
     counts.update({kind: count for kind, count in rows})
     return counts
@@ -107,34 +117,67 @@ def enqueue_weekly_digests(session, now: datetime) -> int:
 
 
 def _org_digests(session, now: datetime, today: date, week: str) -> int:
-    lines = unit_summary(session, today)
+    """Each 组织部 account reads the counties it covers (its county, its city's or province's counties, all
+    of them when install-wide); the settings' contact address the whole install. One digest per scope."""
+    users = session.scalars(select(User).where(User.role == Role.ORG_DEPT, User.active.is_(True))
+                            .order_by(User.id)).all()
+    covering = access.ancestors_of_counties(session)
+    by_scope: dict[int | None, list[User]] = {}
+    for user in users:
+        by_scope.setdefault(user.organization_id, []).append(user)
+    added = 0
+    for org_id, members in by_scope.items():
+        counties = None if org_id is None else {c for c, chain in covering.items() if org_id in chain}
+        context = _org_context(session, now, today, counties)
+        if context is None:
+            continue  # never an empty digest
+        for user in members:
+            added += _enqueue(session, now, key=keys.weekly_org_user(week, user.id),
+                              template="digest_org", context=context, to_users=[user])
+    contact = settings().org_dept_email
+    if contact and contact.lower() not in {(u.email or "").lower() for u in users}:
+        context = _org_context(session, now, today, None)
+        if context is not None:
+            added += _enqueue(session, now, key=keys.weekly_org_address(week, contact),
+                              template="digest_org", context=context, to_addresses=[contact])
+    return added
+
+
+def _org_context(session, now: datetime, today: date, counties) -> dict | None:
+    lines = unit_summary(session, today, counties)
     if not lines:
-        return 0
+        return None
     totals = UnitLine("合计", *(sum(getattr(line, f) for line in lines)
                                 for f in ("open", "overdue", "level1", "level2", "level3", "unacknowledged")))
-    context = {
+    if counties is None:
+        undelivered = reach.unreached_between(session, now - timedelta(days=7), now)
+        waiting = reach.open_relays_count(session)
+    else:
+        undelivered, waiting = _relays_in(session, counties, now - timedelta(days=7), now)
+    return {
         "subject": f"整改督办周报（{cn_date(today)}）：在办{totals.open}项，逾期{totals.overdue}项",
         # The worst units first (unit_summary's order), at most DIGEST_MAX_ITEMS of them: a province has
         # thousands, and the mail must stay small (the 工作台 has them all).
         "today": cn_date(today), "week": week_text(today), "lines": lines[:settings().digest_max_items],
         "more_units": max(0, len(lines) - settings().digest_max_items), "totals": totals,
-        "pending": _pending_proposals(session),
+        "pending": _pending_proposals(session, counties),
         "link": _link("org.dashboard"), "proposals_link": _link("proposals.proposals"),
         # Notices no channel delivered in the past week, and people still waiting for a call (issue 9).
-        "undelivered": reach.unreached_between(session, now - timedelta(days=7), now),
-        "unreached_waiting": reach.open_relays_count(session), "phone_link": _link("reach.phone_list"),
+        "undelivered": undelivered, "unreached_waiting": waiting, "phone_link": _link("reach.phone_list"),
     }
-    users = session.scalars(select(User).where(User.role == Role.ORG_DEPT, User.active.is_(True))
-                            .order_by(User.id)).all()
-    added = 0
-    for user in users:
-        added += _enqueue(session, now, key=keys.weekly_org_user(week, user.id),
-                          template="digest_org", context=context, to_users=[user])
-    contact = settings().org_dept_email
-    if contact and contact.lower() not in {(u.email or "").lower() for u in users}:
-        added += _enqueue(session, now, key=keys.weekly_org_address(week, contact),
-                          template="digest_org", context=context, to_addresses=[contact])
-    return added
+
+
+def _relays_in(session, counties, start, end) -> tuple[int, int]:
+    """reach.unreached_between and reach.open_relays_count for the relays about these counties' tasks and
+    units."""
+    county = func.coalesce(Task.county_id, Unit.county_id)
+    base = (select(PhoneRelay).outerjoin(Task, Task.id == PhoneRelay.task_id)
+            .outerjoin(Unit, Unit.id == PhoneRelay.unit_id).where(county.in_(sorted(counties))).subquery())
+    written = session.scalar(select(func.count()).select_from(base)
+                             .where(base.c.created_at >= start, base.c.created_at < end)) or 0
+    waiting = session.scalar(select(func.count(func.distinct(base.c.user_id)))
+                             .where(base.c.called_at.is_(None))) or 0
+    return written, waiting
 
 
 def _secretary_digests(session, now: datetime, today: date, week: str) -> int:

@@ -27,10 +27,11 @@ from tracker.mail.outbox import (
     existing_keys,
     store_drafts,
 )
-from tracker.models import EscalationLevel, Role, Task, TaskStatus, TaskType, Unit, User
+from tracker.models import EscalationLevel, Task, TaskStatus, TaskType, Unit
 from tracker.models.notify import OutboxStatus, SkippedNotice
 from tracker.models.types import utcnow
 from tracker.proposals import service as proposals
+from tracker.proposals.recipients import Staff
 from tracker.services import audit, keys
 from tracker.services.leases import lease, touch_lease
 from tracker.settings import settings
@@ -40,18 +41,16 @@ PAGE_SIZE = 2000  # tasks per transaction: fewer round trips; tracemalloc peak 2
 
 
 @dataclass
-class Recipients:
-    org_users: list
-    discipline_users: list
-    org_contact: str
-    discipline_contact: str
+class Recipients(Staff):
+    """Staff plus the settings' install-wide contact addresses; a task's notice takes for_county(its county)."""
+
+    org_contact: str = ""
+    discipline_contact: str = ""
 
     @classmethod
     def load(cls, session, current) -> "Recipients":
-        users = session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
-                                                   User.active.is_(True)).order_by(User.id)).all()
-        return cls([u for u in users if u.role == Role.ORG_DEPT], [u for u in users if u.role == Role.DISCIPLINE],
-                   current.org_dept_email, current.discipline_email)
+        return cls(*Staff.read(session), org_contact=current.org_dept_email,
+                   discipline_contact=current.discipline_email)
 
     def org_addresses(self) -> list[str]:
         return [self.org_contact, *(u.email for u in self.org_users if u.email)]
@@ -128,6 +127,7 @@ def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients:
     context["subject"] = subject.format(unit=unit_name, deadline=context["deadline"], overdue=overdue,
                                         month=month) + f"：{context['problem_short']}"
     owner = [task.owner] if task.owner is not None else []
+    recipients = recipients.for_county(task.county_id)
     if family in ("remind", "ongoing"):
         to_users, to, cc = owner, [], []
     elif family == "urge":
@@ -374,13 +374,13 @@ def _scan_units(session, *, now, today, step: _Step, unit_ids=None, calendar: Wo
                                .join(ranked, ranked.c.id == Task.id).where(ranked.c.n <= limit)
                                .order_by(Task.deadline, Task.id)):
         tasks_by_unit.setdefault(row.unit_id, []).append(_Late(*row))
-    recipients, listed = step.recipients, settings().digest_max_items
-    users = recipients.org_users + recipients.discipline_users
+    listed = settings().digest_max_items
     made = proposals.propose_for_units(
         session, [(units[unit_id], tasks_by_unit.get(unit_id, []), counts[unit_id]) for unit_id in fresh], now,
-        calendar=calendar, drafts=step.drafts, users=users)
+        calendar=calendar, drafts=step.drafts, users=step.recipients)
     for unit_id in fresh:
         unit, tasks = units[unit_id], tasks_by_unit.get(unit_id, [])
+        recipients = step.recipients.for_county(unit.county_id)
         if unit_id not in made:
             # Already proposed this month, or an earlier proposal still waits for a decision: nothing new
             # to tell, and the month's key stays free for when that one is decided.

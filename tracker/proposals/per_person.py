@@ -19,8 +19,15 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.escalation.calendar import WorkCalendar
-from tracker.models import EscalationLevel, Role, Task, TaskStatus, Unit, User
-from tracker.models.proposals import Proposal, ProposalKind, ProposalStatus, ProposalSubject, ProposalTask
+from tracker.models import EscalationLevel, Task, TaskStatus, Unit
+from tracker.models.proposals import (
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+    ProposalSubject,
+    ProposalTask,
+)
+from tracker.proposals.recipients import Staff, proposal_county
 from tracker.services import audit, keys
 from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date
@@ -301,10 +308,8 @@ def person_reason(proposal: Proposal, lines: list[Line], today: date, total: int
             + "；".join(parts) + more + "。")
 
 
-def _recipients(session):
-    users = session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
-                                               User.active.is_(True)).order_by(User.id)).all()
-    return users
+def _recipients(session) -> Staff:
+    return Staff.load(session)
 
 
 def proposal_draft(proposal: Proposal, lines: list[Line], today: date, users, *, key: str, added: int = 0,
@@ -314,8 +319,8 @@ def proposal_draft(proposal: Proposal, lines: list[Line], today: date, users, *,
     when `lines` holds only the first ones."""
     from tracker.mail.outbox import draft_email
 
-    if users and not isinstance(users, list):
-        users = users.org_users + users.discipline_users
+    if isinstance(users, Staff):
+        users = users.for_county(proposal_county(proposal)).users
     unit_name = proposal.unit.name if proposal.unit else ""
     limit = settings().digest_max_items
     total = len(lines) if total is None else total
@@ -369,5 +374,15 @@ def resolve_closed(session, task: Task, now: datetime) -> list[Proposal]:
     return resolved
 
 
-__all__ = ["Batch", "propose_reached", "resolve_closed", "proposal_draft", "person_reason", "reach_word",
-           "link_key", "person_scope", "Unit"]
+__all__ = [
+    "Batch",
+    "Staff",
+    "Unit",
+    "link_key",
+    "person_reason",
+    "person_scope",
+    "proposal_draft",
+    "propose_reached",
+    "reach_word",
+    "resolve_closed",
+]

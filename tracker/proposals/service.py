@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from tracker.escalation.calendar import WorkCalendar
-from tracker.models import EscalationLevel, Role, Task, Unit, User
+from tracker.models import EscalationLevel, Task, Unit
 from tracker.models.proposals import (
     Proposal,
     ProposalKind,
@@ -27,10 +27,9 @@ from tracker.models.proposals import (
 )
 from tracker.proposals import per_person
 from tracker.proposals.overdue import days_overdue
-from tracker.services import audit
+from tracker.services import audit, keys
 from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date
-from tracker.services import keys
 
 LEVEL_KINDS = {EscalationLevel.TALK: ProposalKind.TALK, EscalationLevel.CIRCULAR: ProposalKind.CIRCULAR}
 LEVEL_RULE_KEYS = {EscalationLevel.TALK: "level2_after_workdays", EscalationLevel.CIRCULAR: "level3_after_workdays"}
@@ -137,7 +136,7 @@ def propose_for_units(session, wanted, now: datetime, *, calendar: WorkCalendar 
     loaded = {p.id: p for p in session.scalars(select(Proposal).where(Proposal.id.in_(list(made.values())))
                                                 .options(selectinload(Proposal.unit)))}
     calendar = calendar or WorkCalendar.load(session)
-    users = users if users is not None else _org_and_discipline(session)
+    users = users if users is not None else _org_and_discipline(session)  # a Staff: narrowed per unit
     links, events, mails, result = [], [], [], {}
     for unit, tasks, _ in items:
         proposal = loaded.get(made.get(unit.id))
@@ -165,9 +164,9 @@ def propose_for_units(session, wanted, now: datetime, *, calendar: WorkCalendar 
     return result
 
 
-def _org_and_discipline(session) -> list:
-    return session.scalars(select(User).where(User.role.in_((Role.ORG_DEPT, Role.DISCIPLINE)),
-                                              User.active.is_(True)).order_by(User.id)).all()
+def _org_and_discipline(session) -> per_person.Staff:
+    """Narrowed per proposal to the accounts covering its county by per_person.proposal_draft."""
+    return per_person.Staff.load(session)
 
 
 external_url = per_person.external_url

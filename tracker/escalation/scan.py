@@ -30,6 +30,7 @@ from tracker.mail.outbox import (
 from tracker.models import EscalationLevel, Task, TaskStatus, TaskType, Unit
 from tracker.models.notify import OutboxStatus, SkippedNotice
 from tracker.models.types import utcnow
+from tracker.proposals import day_mails
 from tracker.proposals import service as proposals
 from tracker.proposals.recipients import Staff
 from tracker.services import audit, keys
@@ -194,7 +195,7 @@ class Scanner:
         reached = [(task, m.level) for task, d in decided for m in [*d.skipped, d.send]
                    if m is not None and m.level >= EscalationLevel.TALK]
         batch = proposals.propose_reached(session, reached, self.now, calendar=self.calendar,
-                                          recipients=step.recipients)
+                                          recipients=step.recipients, mail=False)  # mailed by units()
         step.drafts += batch.drafts
         for task, decision in decided:
             self._apply(task, decision, step, batch.carried)
@@ -203,19 +204,18 @@ class Scanner:
         return result, tasks[-1].id
 
     def units(self) -> ScanResult:
-        """The unit overdue check: on working days in the sending window, at most once per local day, over
+        """The scan's last step: the person proposals' mails of the day (tracker.proposals.day_mails), then
+        the unit overdue check: on working days in the sending window, at most once per local day, over
         the units that had a due task in this scan."""
         session, result = self.session, ScanResult()
-        if not self.sending_now:
-            return result
         touch_lease(session, "scan", self.holder, self.now)
-        done = lease(session, UNIT_CHECK_LEASE)
-        if done is not None and local_date(done.heartbeat_at, self.tz) == self.today:
-            return result
-        touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure
         step = _Step(session, Recipients.load(session, settings()), result)
-        _scan_units(session, now=self.now, today=self.today, step=step, unit_ids=self.due_units,
-                    calendar=self.calendar)
+        step.drafts += day_mails.scan_mails(session, self.now, recipients=step.recipients)
+        done = lease(session, UNIT_CHECK_LEASE) if self.sending_now else None
+        if self.sending_now and (done is None or local_date(done.heartbeat_at, self.tz) != self.today):
+            touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure
+            _scan_units(session, now=self.now, today=self.today, step=step, unit_ids=self.due_units,
+                        calendar=self.calendar)
         step.store(self.now, self.today)
         return result
 

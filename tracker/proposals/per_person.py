@@ -77,11 +77,12 @@ class Batch:
 
 
 def propose_reached(session, reached, now: datetime, *, calendar: WorkCalendar | None = None,
-                    recipients=None) -> Batch:
+                    recipients=None, mail: bool = True) -> Batch:
     """`reached`: (task, level) pairs, level 2 (约谈) or 3 (通报). Each open task with a unit lands in its
     person's pending proposal of that kind (made now if none waits). Returns a Batch: `carried` maps every
     (task id, level) a pending proposal carries to it (the scan delegates those notices to the proposal's
-    mail); `drafts` are the proposal mails, for the caller to enqueue with its own notices."""
+    mail); `drafts` are the proposal mails, for the caller to enqueue with its own notices. `mail=False`
+    (the scan's pages): none, tracker.proposals.day_mails drafts them once at the end of the scan."""
     batch = Batch()
     items = [(t, lvl) for t, lvl in reached if lvl in LEVEL_KINDS and not t.is_closed and t.unit_id is not None]
     if not items:
@@ -126,7 +127,7 @@ def propose_reached(session, reached, now: datetime, *, calendar: WorkCalendar |
     lines, totals = _lines(session, {pid: touched[pid] for pid in grown})
     # A proposal grown again later the same day is told once that day: its add mail is not drafted again.
     add_keys = {pid: f"proposal:{pid}:add:{today.isoformat()}" for pid in grown if pid not in created_ids}
-    told = _taken_keys(session, add_keys.values())
+    told = _taken_keys(session, add_keys.values()) if mail else set()
     events, recipients, reasons = [], recipients or _recipients(session), []
     for pid in sorted(grown):
         proposal, its, total = touched[pid], lines.get(pid, []), totals.get(pid, 0)
@@ -137,12 +138,14 @@ def propose_reached(session, reached, now: datetime, *, calendar: WorkCalendar |
         if pid in created_ids:
             events.append(audit.row(actor=None, now=now, action="propose", entity=proposal, field="status",
                                     after=proposal.status, note=reason))
-            batch.drafts.append(proposal_draft(proposal, its, today, recipients, key=f"proposal:{pid}", total=total))
+            if mail:
+                batch.drafts.append(proposal_draft(proposal, its, today, recipients, key=f"proposal:{pid}",
+                                                   total=total))
         else:
             events.append(audit.row(actor=None, now=now, action="propose_add", entity=proposal, field="tasks",
                                     before=str(total - len(new_ids)), after=str(total),
                                     note=f"新增{len(new_ids)}项达到{proposal.kind}标准的整改任务"))
-            if add_keys[pid] not in told:
+            if mail and add_keys[pid] not in told:
                 batch.drafts.append(proposal_draft(proposal, its, today, recipients, added=len(new_ids),
                                                    key=add_keys[pid], total=total))
     if reasons:

@@ -210,7 +210,7 @@ class Scanner:
         session, result = self.session, ScanResult()
         touch_lease(session, "scan", self.holder, self.now)
         step = _Step(session, Recipients.load(session, settings()), result)
-        step.drafts += day_mails.scan_mails(session, self.now, recipients=step.recipients)
+        step.drafts += day_mails.scan_mails(session, self.now, recipients=step.recipients, holder=self.holder)
         done = lease(session, UNIT_CHECK_LEASE) if self.sending_now else None
         if self.sending_now and (done is None or local_date(done.heartbeat_at, self.tz) != self.today):
             touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure

@@ -10,7 +10,9 @@ today and drafts, per proposal, what no mail says yet:
 - else nothing (a proposal is told of additions once a day, as before).
 
 So a scan killed between its pages and its last step loses nothing (the next scan finds the links without
-a mail), and a rerun sends nothing new (the keys are taken).
+a mail), and a rerun sends nothing new (the keys are taken). The lease row MAILS_LEASE remembers when the
+last step last ran: a scan reads only the links added after it (a killed scan's included), so a quiet
+tick costs one read instead of all the day's links and their keys.
 """
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -27,23 +29,33 @@ from tracker.models.proposals import (
 )
 from tracker.proposals import per_person
 from tracker.proposals.recipients import Staff
+from tracker.services.leases import lease, touch_lease
 from tracker.settings import settings
 from tracker.timeutil import at_local, local_date
 
 CHUNK = 500
 
 
-def scan_mails(session, now: datetime, *, recipients: Staff | None = None) -> list:
+MAILS_LEASE = "scan-proposal-mails"
+
+
+def scan_mails(session, now: datetime, *, recipients: Staff | None = None, holder: str = "scan") -> list:
     """The drafts (not stored) of the proposal mails today's links call for; see the module's text."""
     tz = settings().timezone
     today = local_date(now, tz)
     start = at_local(today, 0, tz)
+    end = start + timedelta(days=1)
+    done = lease(session, MAILS_LEASE)
+    last = done.heartbeat_at if done is not None else None  # read first: touch_lease updates the object too
+    touch_lease(session, MAILS_LEASE, holder, now)  # rolled back with the step if the step fails
+    if last is not None and start <= last <= now:
+        start = last + timedelta(microseconds=1)  # links up to it have been looked at
     added: dict[int, list[datetime]] = defaultdict(list)
     for pid, moment in session.execute(
             select(ProposalTask.proposal_id, ProposalTask.added_at)
             .join(Proposal, Proposal.id == ProposalTask.proposal_id)
             .where(Proposal.subject == ProposalSubject.PERSON, Proposal.status == ProposalStatus.PENDING,
-                   ProposalTask.added_at >= start, ProposalTask.added_at < start + timedelta(days=1))):
+                   ProposalTask.added_at >= start, ProposalTask.added_at < end)):
         added[pid].append(moment)
     if not added:
         return []

@@ -1,7 +1,7 @@
 """Counties as tenants: who sees which county, the city's and province's rollup, and the county's own
 creations (imports, units, accounts) staying in it. On the two-county world of tests/tenants/world.py."""
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, func, select
@@ -345,3 +345,15 @@ def test_the_dashboard_counts_the_countys_tasks_with_its_county_wide_problems(ap
         total = int(re.search(r'id="stat-total">(\d+)<', html).group(1))
         assert total == tasks_of(*nodes), key
         assert "全县共性问题" in html, key
+
+
+def test_the_dashboards_notice_panel_shows_the_countys_unacknowledged_tasks_only(app, db, tenants):
+    now = datetime.now(timezone.utc)
+    for county in (tenants.east, tenants.west):
+        county.records.task.last_notice_at = now - timedelta(hours=2)
+    db.session.commit()
+    client = app.test_client()
+    login(client, tenants.users["org_e"].username)
+    html = client.get("/org/").get_data(as_text=True)
+    assert f'/notify/go/task/{tenants.east.records.task.id}"' in html
+    assert f'/notify/go/task/{tenants.west.records.task.id}"' not in html

@@ -3,9 +3,11 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from tracker.models import EscalationLevel, Task, TaskStatus
+from tracker.models import EscalationLevel, Task
 from tracker.models.notify import OutboxMessage, OutboxStatus
 from tracker.escalation.calendar import WorkCalendar
+from tracker.services import access
+from tracker.services.aggregates import open_levels
 from tracker.services.leases import lease
 from tracker.timeutil import local_date
 from tracker.settings import settings
@@ -23,16 +25,20 @@ def unacknowledged_filter():
             or_(Task.acknowledged_at.is_(None), Task.acknowledged_at < Task.last_notice_at))
 
 
-def dashboard_summary(session, *, now: datetime) -> dict:
+def dashboard_summary(session, *, now: datetime, viewer=None) -> dict:
+    """`viewer`: the account looking; a county-scoped one sees its counties' figures and tasks only. The
+    per-level counts come from the maintained counts (services.aggregates), not a GROUP BY over all tasks."""
     today = local_date(now, settings().timezone)
-    levels = dict(session.execute(select(Task.escalation_level, func.count())
-                                  .where(Task.status != TaskStatus.CLOSED).group_by(Task.escalation_level)).all())
-    unacked_total = session.scalar(select(func.count()).select_from(Task).where(*unacknowledged_filter())) or 0
-    unacked = session.scalars(select(Task).where(*unacknowledged_filter())
+    counties = access.county_scope(viewer) if viewer is not None else None
+    own = [] if counties is None else [Task.county_id.in_(counties)]
+    mails = [] if viewer is None or (cond := access.outbox_condition(viewer)) is None else [cond]
+    levels = open_levels(session, within=access.task_scope(viewer) if viewer is not None else None)
+    unacked_total = session.scalar(select(func.count()).select_from(Task).where(*unacknowledged_filter(), *own)) or 0
+    unacked = session.scalars(select(Task).where(*unacknowledged_filter(), *own)
                               .order_by(Task.last_notice_at.asc(), Task.id).limit(UNACKNOWLEDGED_SHOWN)).all()
     outbox = dict(session.execute(select(OutboxMessage.status, func.count())
                                   .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING,
-                                                                   OutboxStatus.FAILED)))
+                                                                   OutboxStatus.FAILED)), *mails)
                                   .group_by(OutboxMessage.status)).all())
     calendar = WorkCalendar.load(session)
     missing = calendar.missing_years([today.year, today.year + 1])

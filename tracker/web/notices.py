@@ -50,7 +50,7 @@ def workday_note(value) -> str:
 
 @bp.app_context_processor
 def notify_helpers():
-    return {"notify_dashboard_summary": lambda: dashboard_summary(db.session, now=utcnow())}
+    return {"notify_dashboard_summary": lambda: dashboard_summary(db.session, now=utcnow(), viewer=current_user)}
 
 
 @bp.get("/outbox")

@@ -110,6 +110,17 @@ def client(app):
 
 
 @pytest.fixture
+def demo_clock(tmp_path):
+    """The demo clock (tracker clock set) in a file of this test's own; off again afterwards."""
+    from tracker import timeutil
+
+    path = str(tmp_path / "demo_clock.json")
+    timeutil.use_demo_clock(path)
+    yield path
+    timeutil.use_demo_clock(None)
+
+
+@pytest.fixture
 def sample_path() -> Path:
     path = samples_dir() / "review-meeting-2021.txt"
     if not path.exists():

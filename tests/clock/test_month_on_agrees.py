@@ -5,7 +5,6 @@ import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 from docx import Document
 from sqlalchemy import select
 
@@ -20,14 +19,6 @@ from tracker.models.types import utcnow
 from tracker.timeutil import local_date
 
 TZ = "Asia/Shanghai"
-
-
-@pytest.fixture
-def demo_clock(tmp_path):
-    path = str(tmp_path / "demo_clock.json")
-    timeutil.use_demo_clock(path)
-    yield path
-    timeutil.use_demo_clock(None)
 
 
 def _draft(client, proposal) -> str:

@@ -2,7 +2,6 @@
 import re
 from datetime import timedelta
 
-import pytest
 
 from tests.factories import make_review, make_task, make_unit
 from tests.webhelpers import login, quick_user
@@ -11,14 +10,6 @@ from tracker.escalation.digest import unit_summary
 from tracker.models import Role, TaskStatus
 from tracker.models.types import utcnow
 from tracker.timeutil import local_date
-
-
-@pytest.fixture
-def demo_clock(tmp_path):
-    path = str(tmp_path / "demo_clock.json")
-    timeutil.use_demo_clock(path)
-    yield path
-    timeutil.use_demo_clock(None)
 
 
 def test_set_moves_utcnow_and_reset_restores_it(demo_clock):

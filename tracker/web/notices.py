@@ -50,7 +50,10 @@ def workday_note(value) -> str:
 
 @bp.app_context_processor
 def notify_helpers():
-    return {"notify_dashboard_summary": lambda: dashboard_summary(db.session, now=utcnow(), viewer=current_user)}
+    # The panel is part of the 组织部's pages (login required); a template rendered outside a request of an
+    # account (as a test does) reads the install's figures.
+    return {"notify_dashboard_summary": lambda: dashboard_summary(
+        db.session, now=utcnow(), viewer=current_user if current_user.is_authenticated else None)}
 
 
 @bp.get("/outbox")

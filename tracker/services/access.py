@@ -152,16 +152,7 @@ def proposal_condition(user: User):
 
 
 def can_view_outbox_row(user: User, row) -> bool:
-    if task_scope(user) is None:
-        return True
-    session = object_session(row) or db.session
-    if row.task_id is not None:
-        task = session.get(Task, row.task_id)
-        return task is not None and covers_county(user, _task_county(task), session)
-    if row.unit_id is not None:
-        unit = session.get(Unit, row.unit_id)
-        return unit is not None and can_view_unit(user, unit)
-    return False
+    return _covers_record(user, row)
 
 
 def can_view_unit(user: User, unit: Unit) -> bool:
@@ -183,13 +174,20 @@ def can_view_review(user: User, review: Review) -> bool:
 
 def can_view_proposal_scope(user: User, proposal) -> bool:
     """The county half of a proposal's visibility (the role half is tracker.proposals.dossier's)."""
+    return _covers_record(user, proposal)
+
+
+def _covers_record(user: User, record) -> bool:
+    """Whether a row about a unit or a task (a proposal, an outbox mail) lies in the user's counties: by its
+    unit, else by its task (a county-wide task has no unit); a row about neither only for install-wide
+    accounts."""
     if user.organization_id is None:
         return True
-    session = object_session(proposal) or db.session
-    if proposal.unit_id is not None:
-        unit = session.get(Unit, proposal.unit_id)
+    session = object_session(record) or db.session
+    if record.unit_id is not None:
+        unit = session.get(Unit, record.unit_id)
         return unit is not None and covers_county(user, unit.county_id, session)
-    task = session.get(Task, proposal.task_id) if proposal.task_id is not None else None
+    task = session.get(Task, record.task_id) if record.task_id is not None else None
     return task is not None and covers_county(user, _task_county(task), session)
 
 

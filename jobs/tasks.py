@@ -12,7 +12,7 @@ from tracker.mail.delivery import DeliveryResult, deliver
 from tracker.escalation.digest import enqueue_weekly_digests
 from tracker.services.leases import touch_lease
 from tracker.escalation.rules import in_sending_window
-from tracker.escalation.scan import Scanner, ScanResult
+from tracker.escalation.scan import FIRST, Scanner, ScanResult
 from tracker.settings import settings
 from tracker.timeutil import local_datetime
 
@@ -26,9 +26,9 @@ def scan_job(now: datetime | None = None, holder: str = "tick") -> ScanResult:
     that page back and read it again (its tasks the other scan handled are no longer due)."""
     now = now or utcnow()
     scanner = Scanner(db.session, now=now, holder=holder)
-    total, after_id = ScanResult(), 0
-    while after_id is not None:
-        page, after_id = _in_transaction(lambda: scanner.page(after_id))
+    total, after = ScanResult(), FIRST
+    while after is not None:
+        page, after = _in_transaction(lambda: scanner.page(after))
         total.merge(page)
     total.merge(_in_transaction(scanner.units))
     # One line per run, quiet or not: an operator sees from the log alone that the scan runs (issue 12).

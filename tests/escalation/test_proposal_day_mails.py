@@ -34,7 +34,7 @@ def test_a_scan_killed_after_its_pages_mails_its_proposals_at_the_next_scan(app,
     session = db.session
     _world(session, app, 10)  # two secretaries, five tasks each, all at 约谈
     scanner = Scanner(session, now=NOW)
-    scanner.page(0)
+    scanner.page()
     session.commit()  # killed here: the pages are committed, the last step never ran
     assert session.scalars(select(Proposal).where(Proposal.subject == ProposalSubject.PERSON)).all()
     assert _person_mails(session) == {}

@@ -20,7 +20,7 @@ def _two_pages(app, db, monkeypatch, tasks: int) -> tuple[int, int, int]:
     def count(conn, cursor, statement, parameters, context, executemany):
         counts[-1] += 1
 
-    scanner, after = scan.Scanner(db.session, now=NOW), 0  # reads the calendar once per scan, not per page
+    scanner, after = scan.Scanner(db.session, now=NOW), scan.FIRST  # reads the calendar once per scan, not per page
     event.listen(db.engine, "before_cursor_execute", count)
     try:
         for _ in range(2):

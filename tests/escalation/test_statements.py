@@ -59,7 +59,7 @@ def _first_page_statements(app, db, tasks: int) -> tuple[int, object]:
     event.listen(engine, "before_cursor_execute", count)
     try:
         scanner = Scanner(db.session, now=NOW)
-        result, _ = scanner.page(0)
+        result, _ = scanner.page()
         db.session.commit()
         scanner.due_units.clear()  # the last step (the proposals' mails) without the unit check
         scanner.units()

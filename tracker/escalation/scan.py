@@ -8,7 +8,7 @@ needs to look at costs nothing until its next_check_at.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -33,7 +33,7 @@ from tracker.models.types import utcnow
 from tracker.proposals import day_mails
 from tracker.proposals import service as proposals
 from tracker.proposals.recipients import Staff
-from tracker.services import audit, keys
+from tracker.services import audit, bulk, keys
 from tracker.services.leases import lease, touch_lease
 from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date, local_datetime
@@ -103,7 +103,9 @@ SUBJECTS = {
 
 
 def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients: Recipients,
-               calendar: WorkCalendar) -> Draft:
+               calendar: WorkCalendar, delegated: bool = False) -> Draft:
+    """`delegated`: the notice a proposal's mail carries; kept as a row (its key, the outbox page) but never
+    sent, so it has no HTML body and no 签收 link."""
     family = milestone.family
     # County-wide problems have no unit; the organization department owns them, but they are not its own.
     unit_name = task.unit.name if task.unit is not None else OVERALL_LABEL
@@ -118,7 +120,7 @@ def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients:
         "workdays_left": int(milestone.rule.split("-")[1]) if family == "remind" else None,
         "overdue_workdays": overdue, "level": milestone.level, "month": month,
         "level_label": EscalationLevel.LABELS.get(milestone.level, ""),
-        "task_url": task_link(task.id), "ack_url": ack_url(key),
+        "task_url": task_link(task.id), "ack_url": "" if delegated else ack_url(key),
     }
     workdays_left = context["workdays_left"]
     # The deadline day says 今天到期, not "整改时限前0个工作日".
@@ -142,12 +144,24 @@ def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients:
     main_user = task.owner if family in ("remind", "ongoing", "urge", "level1") else None
     return draft_email(key=key, kind=f"task_{family}", template="task_notice", context=context,
                        to_users=to_users, to_addresses=to, cc_addresses=cc, task_id=task.id, unit_id=task.unit_id,
-                       main_user=main_user)
+                       main_user=main_user, html=not delegated)
 
 
-def due_tasks_query(now: datetime, after_id: int, limit: int | None = None):
-    return (select(Task).where(Task.next_check_at <= now, Task.id > after_id).order_by(Task.id)
-            .limit(limit or PAGE_SIZE)
+FIRST = (-1, 0)  # the cursor before every page: (owner key, task id)
+
+
+def _owner_key():
+    return func.coalesce(Task.owner_id, 0)
+
+
+def due_tasks_query(now: datetime, after: tuple[int, int] = FIRST, limit: int | None = None):
+    """Due tasks in owner order: a secretary's due tasks land in one page (two at a page boundary), so
+    their per-person proposal grows, and its reason is written, once per scan instead of once per page
+    (issue 10: ~4,000 proposals rewritten on each of 15 pages). Reads the due rows of ix_task_next_check
+    only; the sort is over those."""
+    owner_key = _owner_key()
+    return (select(Task).where(Task.next_check_at <= now, tuple_(owner_key, Task.id) > tuple_(*after))
+            .order_by(owner_key, Task.id).limit(limit or PAGE_SIZE)
             .options(selectinload(Task.owner), selectinload(Task.unit)))
 
 
@@ -170,15 +184,16 @@ class Scanner:
                                              self.calendar)
         self.due_units: set[int] = set()  # units with a due task in this scan: the unit check looks at these
 
-    def page(self, after_id: int) -> tuple[ScanResult, int | None]:
-        """Scans the next page of due tasks after `after_id`: (its result, its last id or None when done).
+    def page(self, after: tuple[int, int] = FIRST) -> tuple[ScanResult, tuple[int, int] | None]:
+        """Scans the next page of due tasks after the cursor `after`: (its result, the cursor after it, or
+        None when done).
 
         In sets: the page with its owners and units (three reads), the pure decisions, then the proposals,
         skipped notices, audit rows, outbox rows and in-app notices of the whole page in a fixed number
         of statements, whatever the page's size."""
         session, result = self.session, ScanResult()
         touch_lease(session, "scan", self.holder, self.now)  # row lock: a concurrent scan waits for our commit
-        tasks = session.scalars(due_tasks_query(self.now, after_id)).all()
+        tasks = session.scalars(due_tasks_query(self.now, after)).all()
         if not tasks:
             return result, None
         step = _Step(session, Recipients.load(session, settings()), result)
@@ -201,7 +216,7 @@ class Scanner:
             self._apply(task, decision, step, batch.carried)
         step.tasks = tasks
         step.store(self.now, self.today)
-        return result, tasks[-1].id
+        return result, (tasks[-1].owner_id or 0, tasks[-1].id)
 
     def units(self) -> ScanResult:
         """The scan's last step: the person proposals' mails of the day (tracker.proposals.day_mails), then
@@ -249,9 +264,10 @@ class Scanner:
             result.level_changes += 1
         if decision.send is not None:
             key = notice_key(task, decision.send.rule)
+            delegated = carried.get((task.id, decision.send.level)) is not None
             draft = task_draft(task, decision.send, key=key, today=self.today, recipients=step.recipients,
-                               calendar=self.calendar)
-            if carried.get((task.id, decision.send.level)) is not None:
+                               calendar=self.calendar, delegated=delegated)
+            if delegated:
                 step.delegated.append(draft)  # the proposal's own mail is this notice
             elif draft.mailable or draft.users:
                 step.drafts.append(draft)
@@ -293,10 +309,10 @@ class _Step:
         session = self.session
         _write_changes(session, self.changes, self.tasks)
         if self.skipped:
-            session.execute(insert(SkippedNotice), self.skipped)
+            bulk.insert_rows(session, SkippedNotice.__table__, self.skipped)
         audit.record_many(session, self.audits)
         for draft in self.delegated:
-            draft.users = []  # the proposal's own mail gives these people their in-app notice
+            draft.users, draft.main_user = [], None  # the proposal's own mail gives these people their notice
         store_drafts(session, self.delegated, now, status=OutboxStatus.DELEGATED, keep_row=True)
         stored = enqueue_drafts(session, self.drafts, now, today_text=cn_date(today))
         self.result.mails += len([row for row in stored if row is not None])
@@ -304,20 +320,13 @@ class _Step:
 
 
 def _write_changes(session, changes: dict, tasks) -> None:
-    """The page's task changes as one executemany UPDATE per set of changed columns (a handful of sets,
-    whatever the page's size): the ORM's flush would send one UPDATE per task on PostgreSQL. The loaded
-    objects get the same values as committed state, so nothing reloads them or writes them again."""
+    """The page's task changes in one statement per set of changed columns (tracker.services.bulk); the
+    loaded objects get the same values as committed state, so nothing reloads them or writes them again."""
     if not changes:
         return
     stamp = utcnow()
-    groups: dict[tuple, list] = {}
-    for task_id, values in changes.items():
-        groups.setdefault(tuple(sorted(values)), []).append({"task_id": task_id, "stamp": stamp, **values})
-    table = Task.__table__
-    for columns, rows in sorted(groups.items()):
-        statement = (update(table).where(table.c.id == bindparam("task_id"))
-                     .values(updated_at=bindparam("stamp"), **{c: bindparam(c) for c in columns}))
-        session.execute(statement, rows)
+    bulk.update_by_id(session, Task.__table__, [{"id": task_id, **values} for task_id, values in changes.items()],
+                      extra={"updated_at": stamp})
     for task in tasks:
         for name, value in changes.get(task.id, {}).items():
             set_committed_value(task, name, value)

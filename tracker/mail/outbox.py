@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from tracker.mail.rows import insert_outbox_rows
 from tracker.models.notify import Channel, Notice, OutboxMessage, OutboxStatus
+from tracker.services import bulk
 from tracker.settings import settings
 
 SUBJECT_MAX = 200
@@ -75,12 +76,13 @@ def user_addresses(users) -> list[str]:
     return [u.email for u in users if u is not None and u.email and u.active]
 
 
-def render(template: str, context: dict) -> tuple[str, str, str]:
-    """(subject, text, html) from templates/email/{template}.txt/.html; HTML autoescaped."""
+def render(template: str, context: dict, *, html: bool = True) -> tuple[str, str, str]:
+    """(subject, text, html) from templates/email/{template}.txt/.html; HTML autoescaped (`html=False`:
+    "" for it)."""
     env = current_app.jinja_env
     full = {"base_url": settings().base_url, **context}
     text = env.get_template(f"email/{template}.txt").render(full)
-    html = env.get_template(f"email/{template}.html").render(full)
+    html = env.get_template(f"email/{template}.html").render(full) if html else ""
     subject = context.get("subject")
     if not subject:
         first, _, rest = text.lstrip("\n").partition("\n")
@@ -91,14 +93,15 @@ def render(template: str, context: dict) -> tuple[str, str, str]:
 
 def draft_email(*, key: str, kind: str, template: str, context: dict, to_users=(), to_addresses=(),
                 cc_addresses=(), task_id: int | None = None, unit_id: int | None = None,
-                main_user=None) -> Draft:
+                main_user=None, html: bool = True) -> Draft:
+    """`html=False`: the text body only, for a row that is kept but never sent (a delegated notice)."""
     users = [u for u in dict.fromkeys(to_users) if u is not None]
     to = clean_addresses([*user_addresses(users), *to_addresses])
     cc = clean_addresses(cc_addresses, exclude=to)
     if not to and cc:  # a copy with nobody in To is still a notice: the copied people become the recipients
         to, cc = cc, []
-    subject, text, html = render(template, context)
-    return Draft(key=key, kind=kind, subject=subject, body_text=text, body_html=html, to=to, cc=cc,
+    subject, text, body_html = render(template, context, html=html)
+    return Draft(key=key, kind=kind, subject=subject, body_text=text, body_html=body_html, to=to, cc=cc,
                  users=users, task_id=task_id, unit_id=unit_id, context=context, main_user=main_user)
 
 
@@ -136,12 +139,17 @@ def store_draft(session, draft: Draft, now: datetime, *, status: str = OutboxSta
 
 def store_drafts(session, drafts: list[Draft], now: datetime, *, status: str = OutboxStatus.PENDING,
                  digest: OutboxMessage | None = None, keep_row: bool = False) -> list[OutboxMessage | None]:
-    """store_draft for many drafts with one flush for all their rows (a scan page stores hundreds)."""
+    """store_draft for many drafts with one flush for all their rows (a scan page stores hundreds). Delegated
+    rows (status DELEGATED: never sent, no in-app notice of their own) are not read back: the list holds
+    None for them."""
     values = [dict(key=draft.key, kind=draft.kind, task_id=draft.task_id, unit_id=draft.unit_id,
                    to_addresses=draft.to, cc_addresses=draft.cc, subject=draft.subject, body_text=draft.body_text,
                    body_html=draft.body_html, status=status, attempts=0, next_attempt_at=now, created_at=now,
                    digest_id=digest.id if digest else None)
               if draft.mailable or keep_row else None for draft in drafts]
+    if status == OutboxStatus.DELEGATED and not any(draft.users or draft.main_user for draft in drafts):
+        insert_outbox_rows(session, [v for v in values if v is not None], read_back=False)
+        return [None] * len(drafts)
     stored = iter(insert_outbox_rows(session, [v for v in values if v is not None]))
     rows = [next(stored) if v is not None else None for v in values]
     notices = []
@@ -155,8 +163,8 @@ def store_drafts(session, drafts: list[Draft], now: datetime, *, status: str = O
                             "body": draft.body_text, "created_at": now,
                             "reach": unreached if user is draft.main_user else None})
     if notices:
-        # Core executemany: in-app notices are thousands per scan page, and nothing reads them back here.
-        session.execute(insert(Notice), notices)
+        # In sets: in-app notices are thousands per scan page, and nothing reads them back here.
+        bulk.insert_rows(session, Notice.__table__, notices)
     return rows
 
 

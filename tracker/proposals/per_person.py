@@ -28,7 +28,7 @@ from tracker.models.proposals import (
     ProposalTask,
 )
 from tracker.proposals.recipients import Staff, proposal_county
-from tracker.services import audit, keys
+from tracker.services import audit, bulk, keys
 from tracker.settings import settings
 from tracker.timeutil import cn_date, local_date
 
@@ -251,8 +251,8 @@ def _insert_links(session, links: list[dict], proposals) -> set[str]:
     if not links:
         return set()
     # Any conflict: the link key (a concurrent scan) or (proposal, task) (listed in an earlier cycle).
-    statement = _insert(session, ProposalTask).on_conflict_do_nothing().returning(ProposalTask.link_key)
-    inserted = set(session.execute(statement, links).scalars())
+    inserted = {row.link_key for row in bulk.insert_rows(session, ProposalTask.__table__, links, skip_conflicts=True,
+                                                         returning=[ProposalTask.__table__.c.link_key])}
     for proposal in proposals:
         if "tasks" in proposal.__dict__:
             session.expire(proposal, ["tasks"])  # the rows came in through Core

@@ -72,6 +72,6 @@ def record_many(session, rows: list[dict]) -> None:
     """One INSERT for many audit events (the scan writes a page's level changes this way): the same rows
     record() would add, in the caller's transaction."""
     if rows:
-        from sqlalchemy import insert
+        from tracker.services import bulk
 
-        session.execute(insert(AuditEvent), rows)
+        bulk.insert_rows(session, AuditEvent.__table__, rows)

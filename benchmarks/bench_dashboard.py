@@ -274,9 +274,10 @@ def pages_at(tasks: int, database_url: str) -> dict:
             _check_page(port, "/org/tasks?overdue=1", cookie, "/tasks/")
             measured["dashboard"] = _latency(port, "/org/", cookie, tmp)
             measured["overdue"] = _latency(port, "/org/tasks?overdue=1", cookie, tmp)
+            worker_rss = server.worker_rss_mb()
         dialect = db.engine.dialect.name
     return {"tasks": tasks, "dialect": dialect, "seed_seconds": seed_seconds, "count_rows": count_rows,
-            "pages": measured, "floors": floors, "seconds": PAGE_SECONDS}
+            "pages": measured, "floors": floors, "seconds": PAGE_SECONDS, "worker_rss_mb": worker_rss}
 
 
 def _login_org(port: int) -> str:
@@ -320,6 +321,9 @@ def page_rows(results: dict) -> list[tuple]:
             small, large = results[min(results)], results[max(results)]
             ratio = large["pages"][key][1] / max(small["pages"][key][1], 1e-9)
             lines.append((f"{label} p95 比值 {max(results):,} / {min(results):,}", f"{ratio:.2f}", target, "—"))
+    for n in sorted(results):
+        lines.append((f"gunicorn worker 峰值 RSS（VmHWM，工作台与逾期列表之后；{n:,} 项任务）",
+                      f"{results[n]['worker_rss_mb']:.0f} MB", "—", "—"))
     return lines
 
 

@@ -117,9 +117,10 @@ def run(database_url: str) -> dict:
                     total[0] += requests
                     total[1] += seconds
                     total[2] += server.cpu_seconds() - cpu
+            worker_rss = app_server.worker_rss_mb()
         dialect = db.engine.dialect.name
     result = {"tasks": TASKS, "unit_tasks": tasks, "dialect": dialect, "seconds": SECONDS,
-              "connections": CONNECTIONS}
+              "connections": CONNECTIONS, "worker_rss_mb": worker_rss}
     for name, (requests, seconds, cpu) in totals.items():
         result[name] = requests / seconds
         result[f"{name}_cpu_ms"] = cpu * 1000 / max(requests, 1)
@@ -222,6 +223,17 @@ class _gunicorn:
                 pass
         return total / tick
 
+    def worker_rss_mb(self) -> float:
+        """The largest peak RSS (VmHWM) among the live workers, from /proc."""
+        peaks = []
+        for child in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split():
+            try:
+                status = Path(f"/proc/{child}/status").read_text()
+            except FileNotFoundError:  # recycled (max_requests) between the two reads
+                continue
+            peaks += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
+        return max(peaks, default=0.0)
+
     def __exit__(self, *exc):
         self.proc.terminate()
         try:
@@ -254,7 +266,9 @@ def rows_for(result: dict) -> list[tuple]:
              f"{result['app']:.0f} 次/秒（目标 ≥ 300），worker CPU {result['app_cpu_ms']:.1f} 毫秒/次",
              (f"{result['floor']:.0f} 次/秒，worker CPU {result['floor_cpu_ms']:.1f} 毫秒/次"
              "（同一 gunicorn 上的裸 Flask + 同样内容的手写 SQL）"),
-             f"{result['app'] / max(result['floor'], 1e-9):.2f}")]
+             f"{result['app'] / max(result['floor'], 1e-9):.2f}"),
+            (f"gunicorn worker 峰值 RSS（VmHWM，我的整改任务之后；{result['tasks']:,} 项任务）",
+             f"{result['worker_rss_mb']:.0f} MB", "—", "—")]
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.escalation.acknowledgement import ack_url
 from tracker.escalation.calendar import WorkCalendar, rest_day_note
+from tracker.escalation import unit_check
+from tracker.escalation.texts import short_text, task_link
 from tracker.escalation.rules import (
     Milestone,
     decide,
@@ -24,10 +26,9 @@ from tracker.mail.outbox import (
     Draft,
     draft_email,
     enqueue_drafts,
-    existing_keys,
     store_drafts,
 )
-from tracker.models import EscalationLevel, Task, TaskStatus, TaskType, Unit
+from tracker.models import EscalationLevel, Task, TaskStatus
 from tracker.models.notify import OutboxStatus, SkippedNotice
 from tracker.models.types import utcnow
 from tracker.proposals import day_mails
@@ -80,15 +81,6 @@ def notice_key(task: Task, rule: str) -> str:
     return keys.task_notice(task.id, task.reminder_cycle, rule)
 
 
-def _short(text: str, limit: int = 40) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def task_link(task_id: int) -> str:
-    return settings().base_url + f"/notify/go/task/{task_id}"
-
-
 OVERALL_LABEL = "全县共性问题"
 
 SUBJECTS = {
@@ -114,7 +106,7 @@ def task_draft(task: Task, milestone: Milestone, *, key: str, today, recipients:
     context = {
         "kind": family, "label": milestone.label, "task_id": task.id, "unit_name": unit_name,
         "owner_name": task.owner.name if task.owner else "", "problem_text": task.problem_text,
-        "problem_short": _short(task.problem_text), "task_type": task.task_type,
+        "problem_short": short_text(task.problem_text), "task_type": task.task_type,
         "deadline": cn_date(task.deadline) if task.deadline else "",
         "deadline_note": rest_day_note(task.deadline, calendar), "today": cn_date(today),
         "workdays_left": int(milestone.rule.split("-")[1]) if family == "remind" else None,
@@ -225,11 +217,12 @@ class Scanner:
         session, result = self.session, ScanResult()
         touch_lease(session, "scan", self.holder, self.now)
         step = _Step(session, Recipients.load(session, settings()), result)
-        step.drafts += day_mails.scan_mails(session, self.now, recipients=step.recipients, holder=self.holder)
+        for drafts in day_mails.scan_mails(session, self.now, recipients=step.recipients, holder=self.holder):
+            step.enqueue(drafts, self.now, self.today)  # stored before the next chunk is rendered
         done = lease(session, UNIT_CHECK_LEASE) if self.sending_now else None
         if self.sending_now and (done is None or local_date(done.heartbeat_at, self.tz) != self.today):
             touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure
-            _scan_units(session, now=self.now, today=self.today, step=step, unit_ids=self.due_units,
+            unit_check.scan_units(session, now=self.now, today=self.today, step=step, unit_ids=self.due_units,
                         calendar=self.calendar)
         step.store(self.now, self.today)
         return result
@@ -314,9 +307,13 @@ class _Step:
         for draft in self.delegated:
             draft.users, draft.main_user = [], None  # the proposal's own mail gives these people their notice
         store_drafts(session, self.delegated, now, status=OutboxStatus.DELEGATED, keep_row=True)
-        stored = enqueue_drafts(session, self.drafts, now, today_text=cn_date(today))
+        self.enqueue(self.drafts, now, today)
+        self.result.keys += [d.key for d in self.delegated]
+
+    def enqueue(self, drafts: list, now: datetime, today) -> None:
+        stored = enqueue_drafts(self.session, drafts, now, today_text=cn_date(today))
         self.result.mails += len([row for row in stored if row is not None])
-        self.result.keys += [d.key for d in self.drafts + self.delegated]
+        self.result.keys += [d.key for d in drafts]
 
 
 def _write_changes(session, changes: dict, tasks) -> None:
@@ -332,78 +329,3 @@ def _write_changes(session, changes: dict, tasks) -> None:
             set_committed_value(task, name, value)
         if task.id in changes:
             set_committed_value(task, "updated_at", stamp)
-
-
-@dataclass(frozen=True)
-class _Late:
-    """An open overdue task as a unit proposal lists it."""
-
-    id: int
-    unit_id: int
-    problem_text: str
-    deadline: object
-    escalation_level: int
-    closed_at: None = None
-    is_closed: bool = False
-
-
-def _scan_units(session, *, now, today, step: _Step, unit_ids=None, calendar: WorkCalendar | None = None) -> None:
-    """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month.
-
-    One GROUP BY over the units that had a due task in this scan (`unit_ids`; None: every unit), then
-    only the most overdue tasks of the units to propose (UNIT_PROPOSAL_MAX_TASKS each, by a window
-    function), never every overdue task as objects."""
-    rules = settings().rules
-    threshold = int(rules.get("unit_overdue_threshold", 3))
-    if unit_ids is not None and not unit_ids:
-        return
-    # 待销号审核 tasks wait for the organization department, not for the unit: they do not count.
-    # status IN (...) and deadline < today read ix_task_status_deadline.
-    overdue = [Task.status.in_((TaskStatus.PENDING, TaskStatus.IN_PROGRESS)), Task.deadline < today,
-               Task.task_type != TaskType.ONGOING, Task.unit_id.is_not(None), Task.is_overall.is_(False)]
-    if unit_ids is not None:
-        overdue.append(Task.unit_id.in_(sorted(unit_ids)))
-    counts = dict(session.execute(select(Task.unit_id, func.count()).where(*overdue).group_by(Task.unit_id)
-                                  .having(func.count() >= threshold)).all())
-    if not counts:
-        return
-    unit_keys = {unit_id: keys.unit_overdue_notice(unit_id, today) for unit_id in counts}
-    taken = existing_keys(session, unit_keys.values())
-    fresh = [unit_id for unit_id, key in unit_keys.items() if key not in taken]
-    if not fresh:
-        return
-    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(fresh)))}
-    limit = proposals.UNIT_PROPOSAL_MAX_TASKS
-    ranked = (select(Task.id, func.row_number().over(partition_by=Task.unit_id, order_by=(Task.deadline, Task.id))
-                     .label("n")).where(*overdue[:-1] if unit_ids is not None else overdue,
-                                        Task.unit_id.in_(fresh)).subquery())
-    # The columns a proposal lists, not ORM objects: up to UNIT_PROPOSAL_MAX_TASKS per unit at province scale.
-    tasks_by_unit: dict[int, list[_Late]] = {}
-    for row in session.execute(select(Task.id, Task.unit_id, Task.problem_text, Task.deadline, Task.escalation_level)
-                               .join(ranked, ranked.c.id == Task.id).where(ranked.c.n <= limit)
-                               .order_by(Task.deadline, Task.id)):
-        tasks_by_unit.setdefault(row.unit_id, []).append(_Late(*row))
-    listed = settings().digest_max_items
-    made = proposals.propose_for_units(
-        session, [(units[unit_id], tasks_by_unit.get(unit_id, []), counts[unit_id]) for unit_id in fresh], now,
-        calendar=calendar, drafts=step.drafts, users=step.recipients)
-    for unit_id in fresh:
-        unit, tasks = units[unit_id], tasks_by_unit.get(unit_id, [])
-        recipients = step.recipients.for_county(unit.county_id)
-        if unit_id not in made:
-            # Already proposed this month, or an earlier proposal still waits for a decision: nothing new
-            # to tell, and the month's key stays free for when that one is decided.
-            continue
-        context = {
-            "subject": f"【约谈建议】{unit.name}：{counts[unit_id]}项整改任务逾期未完成", "unit_name": unit.name,
-            "count": counts[unit_id], "threshold": threshold, "today": cn_date(today),
-            "tasks": [{"problem_short": _short(t.problem_text, 60), "deadline": cn_date(t.deadline),
-                       "task_url": task_link(t.id)} for t in tasks[:listed]],
-        }
-        draft = draft_email(key=unit_keys[unit_id], kind="unit_overdue", template="unit_overdue", context=context,
-                            to_users=recipients.org_users + recipients.discipline_users,
-                            to_addresses=[recipients.org_contact], cc_addresses=recipients.discipline_addresses(),
-                            unit_id=unit_id)
-        step.delegated.append(draft)  # the unit proposal's own mail carries it
-        step.result.units += 1
-

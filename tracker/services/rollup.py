@@ -7,7 +7,7 @@ tasks, None when there are none.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 
 from tracker.models import EscalationLevel, Organization, OrgLevel, Review, TaskStatus, Unit
 from tracker.models.aggregates import NO_UNIT, UnitTaskCount as C

@@ -1,0 +1,90 @@
+"""The scan's unit check: a unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a
+month (tracker.escalation.scan runs it as its last step, over the units that had a due task)."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from tracker.escalation.calendar import WorkCalendar
+from tracker.mail.outbox import draft_email, existing_keys
+from tracker.models import Task, TaskStatus, TaskType, Unit
+from tracker.proposals import service as proposals
+from tracker.services import keys
+from tracker.escalation.texts import short_text, task_link
+from tracker.settings import settings
+from tracker.timeutil import cn_date
+
+
+@dataclass(frozen=True)
+class _Late:
+    """An open overdue task as a unit proposal lists it."""
+
+    id: int
+    unit_id: int
+    problem_text: str
+    deadline: object
+    escalation_level: int
+    closed_at: None = None
+    is_closed: bool = False
+
+
+def scan_units(session, *, now, today, step, unit_ids=None, calendar: WorkCalendar | None = None) -> None:
+    """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month.
+
+    `step`: the scan's step (tracker.escalation.scan._Step) whose drafts and delegated lists get the mails.
+    One GROUP BY over the units that had a due task in this scan (`unit_ids`; None: every unit), then
+    only the most overdue tasks of the units to propose (UNIT_PROPOSAL_MAX_TASKS each, by a window
+    function), never every overdue task as objects."""
+    rules = settings().rules
+    threshold = int(rules.get("unit_overdue_threshold", 3))
+    if unit_ids is not None and not unit_ids:
+        return
+    # 待销号审核 tasks wait for the organization department, not for the unit: they do not count.
+    # status IN (...) and deadline < today read ix_task_status_deadline.
+    overdue = [Task.status.in_((TaskStatus.PENDING, TaskStatus.IN_PROGRESS)), Task.deadline < today,
+               Task.task_type != TaskType.ONGOING, Task.unit_id.is_not(None), Task.is_overall.is_(False)]
+    if unit_ids is not None:
+        overdue.append(Task.unit_id.in_(sorted(unit_ids)))
+    counts = dict(session.execute(select(Task.unit_id, func.count()).where(*overdue).group_by(Task.unit_id)
+                                  .having(func.count() >= threshold)).all())
+    if not counts:
+        return
+    unit_keys = {unit_id: keys.unit_overdue_notice(unit_id, today) for unit_id in counts}
+    taken = existing_keys(session, unit_keys.values())
+    fresh = [unit_id for unit_id, key in unit_keys.items() if key not in taken]
+    if not fresh:
+        return
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(fresh)))}
+    limit = proposals.UNIT_PROPOSAL_MAX_TASKS
+    ranked = (select(Task.id, func.row_number().over(partition_by=Task.unit_id, order_by=(Task.deadline, Task.id))
+                     .label("n")).where(*overdue[:-1] if unit_ids is not None else overdue,
+                                        Task.unit_id.in_(fresh)).subquery())
+    # The columns a proposal lists, not ORM objects: up to UNIT_PROPOSAL_MAX_TASKS per unit at province scale.
+    tasks_by_unit: dict[int, list[_Late]] = {}
+    for row in session.execute(select(Task.id, Task.unit_id, Task.problem_text, Task.deadline, Task.escalation_level)
+                               .join(ranked, ranked.c.id == Task.id).where(ranked.c.n <= limit)
+                               .order_by(Task.deadline, Task.id)):
+        tasks_by_unit.setdefault(row.unit_id, []).append(_Late(*row))
+    listed = settings().digest_max_items
+    made = proposals.propose_for_units(
+        session, [(units[unit_id], tasks_by_unit.get(unit_id, []), counts[unit_id]) for unit_id in fresh], now,
+        calendar=calendar, drafts=step.drafts, users=step.recipients)
+    for unit_id in fresh:
+        unit, tasks = units[unit_id], tasks_by_unit.get(unit_id, [])
+        recipients = step.recipients.for_county(unit.county_id)
+        if unit_id not in made:
+            # Already proposed this month, or an earlier proposal still waits for a decision: nothing new
+            # to tell, and the month's key stays free for when that one is decided.
+            continue
+        context = {
+            "subject": f"【约谈建议】{unit.name}：{counts[unit_id]}项整改任务逾期未完成", "unit_name": unit.name,
+            "count": counts[unit_id], "threshold": threshold, "today": cn_date(today),
+            "tasks": [{"problem_short": short_text(t.problem_text, 60), "deadline": cn_date(t.deadline),
+                       "task_url": task_link(t.id)} for t in tasks[:listed]],
+        }
+        draft = draft_email(key=unit_keys[unit_id], kind="unit_overdue", template="unit_overdue", context=context,
+                            to_users=recipients.org_users + recipients.discipline_users,
+                            to_addresses=[recipients.org_contact], cc_addresses=recipients.discipline_addresses(),
+                            unit_id=unit_id)
+        step.delegated.append(draft)  # the unit proposal's own mail carries it
+        step.result.units += 1
+

@@ -58,6 +58,8 @@ class WorkCalendar:
         self.partial_years = years_with_rows - self.table_years
         self._cache: dict[date, bool] = {}
         self._exceptions: tuple[list[date], list[int]] | None = None
+        # (direction, day, workdays) → day: a scan asks the same few hundred deadlines for thousands of tasks.
+        self._steps: dict[tuple[int, date, int], date] = {}
 
     @classmethod
     def load(cls, session) -> "WorkCalendar":
@@ -100,29 +102,31 @@ class WorkCalendar:
 
     def before(self, deadline: date, workdays: int) -> date:
         """The day `workdays` working days before `deadline` (0: the deadline, or the last workday before it)."""
-        if workdays <= 0:
-            return self.on_or_before(deadline)
-        day, counted = deadline, 0
-        for _ in range(_MAX_STEPS):
-            day -= timedelta(days=1)
-            if self.is_workday(day):
-                counted += 1
-                if counted == workdays:
-                    return day
-        raise ValueError("日历中找不到工作日")
+        return self._step(-1, deadline, workdays)
 
     def after(self, deadline: date, workdays: int) -> date:
         """The `workdays`-th working day after `deadline` (1: the first workday after it)."""
+        return self._step(1, deadline, workdays)
+
+    def _step(self, direction: int, deadline: date, workdays: int) -> date:
+        known = self._steps.get((direction, deadline, workdays))
+        if known is not None:
+            return known
         if workdays <= 0:
-            return self.on_or_after(deadline)
-        day, counted = deadline, 0
-        for _ in range(_MAX_STEPS):
-            day += timedelta(days=1)
-            if self.is_workday(day):
-                counted += 1
-                if counted == workdays:
-                    return day
-        raise ValueError("日历中找不到工作日")
+            found = self.on_or_after(deadline) if direction > 0 else self.on_or_before(deadline)
+        else:
+            day, counted, found, step = deadline, 0, None, timedelta(days=direction)
+            for _ in range(_MAX_STEPS):
+                day += step
+                if self.is_workday(day):
+                    counted += 1
+                    if counted == workdays:
+                        found = day
+                        break
+            if found is None:
+                raise ValueError("日历中找不到工作日")
+        self._steps[(direction, deadline, workdays)] = found
+        return found
 
     def workdays_between(self, start: date, end: date) -> int:
         """Working days in (start, end]: how many working days overdue a task is on `end`.

@@ -57,7 +57,7 @@ def test_unit_check_runs_once_per_working_day(app, db, people):
     statements = []
 
     def remember(conn, cursor, statement, *args):
-        if "GROUP BY task.unit_id" in statement:
+        if "GROUP BY unit_task_count.unit_id" in statement:  # the unit check reads the maintained counts
             statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", remember)
@@ -70,7 +70,7 @@ def test_unit_check_runs_once_per_working_day(app, db, people):
         run_tick("2026-04-02T09:00")
         assert len(statements) == 1
         run_tick("2026-04-08T09:00")
-        assert len(statements) == 2 and "task.unit_id IN" in statements[-1]
+        assert len(statements) == 2 and "unit_task_count.unit_id IN" in statements[-1]
     finally:
         event.remove(db.engine, "before_cursor_execute", remember)
 

@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 from tracker.escalation.calendar import WorkCalendar
 from tracker.mail.outbox import draft_email, existing_keys
 from tracker.models import Task, TaskStatus, TaskType, Unit
+from tracker.models.aggregates import NO_UNIT, UnitTaskCount
 from tracker.proposals import service as proposals
 from tracker.services import keys
+from tracker.services.aggregates import grain_rows
 from tracker.escalation.texts import short_text, task_link
 from tracker.settings import settings
 from tracker.timeutil import cn_date
@@ -27,11 +29,25 @@ class _Late:
     is_closed: bool = False
 
 
+def _overdue_counts(session, today, threshold: int, unit_ids) -> dict[int, int]:
+    """Unit id → its open overdue tasks (待整改/整改中, past the deadline, not 长期坚持), for the units with at
+    least `threshold`; county-wide problems (no unit) are not a unit's."""
+    C = UnitTaskCount
+    where = [grain_rows(today, 0), C.status.in_((TaskStatus.PENDING, TaskStatus.IN_PROGRESS)), C.deadline < today,
+             C.ongoing == 0, C.unit_id != NO_UNIT]
+    if unit_ids is not None:
+        where.append(C.unit_id.in_(sorted(unit_ids)))
+    return {unit_id: int(n) for unit_id, n in session.execute(
+        select(C.unit_id, func.sum(C.n)).where(*where).group_by(C.unit_id).having(func.sum(C.n) >= threshold))}
+
+
 def scan_units(session, *, now, today, step, unit_ids=None, calendar: WorkCalendar | None = None) -> None:
     """A unit with N or more overdue open tasks is proposed for 约谈 as a unit, once a month.
 
     `step`: the scan's step (tracker.escalation.scan._Step) whose drafts and delegated lists get the mails.
-    One GROUP BY over the units that had a due task in this scan (`unit_ids`; None: every unit), then
+    One GROUP BY over the maintained counts (tracker.models.aggregates: rows per unit, status and deadline
+    day or month, so its cost does not grow with the years of tasks) of the units that had a due task in
+    this scan (`unit_ids`; None: every unit), then
     only the most overdue tasks of the units to propose (UNIT_PROPOSAL_MAX_TASKS each, by a window
     function), never every overdue task as objects."""
     rules = settings().rules
@@ -44,8 +60,7 @@ def scan_units(session, *, now, today, step, unit_ids=None, calendar: WorkCalend
                Task.task_type != TaskType.ONGOING, Task.unit_id.is_not(None), Task.is_overall.is_(False)]
     if unit_ids is not None:
         overdue.append(Task.unit_id.in_(sorted(unit_ids)))
-    counts = dict(session.execute(select(Task.unit_id, func.count()).where(*overdue).group_by(Task.unit_id)
-                                  .having(func.count() >= threshold)).all())
+    counts = _overdue_counts(session, today, threshold, unit_ids)
     if not counts:
         return
     unit_keys = {unit_id: keys.unit_overdue_notice(unit_id, today) for unit_id in counts}

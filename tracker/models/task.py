@@ -14,6 +14,10 @@ UNACKNOWLEDGED_SQL = ("closed_at IS NULL AND last_notice_at IS NOT NULL"
                       " AND (acknowledged_at IS NULL OR acknowledged_at < last_notice_at)")
 
 
+# 待整改 / 整改中 as literal SQL: a partial index is used only where the query states its predicate.
+OPEN_STATUS_SQL = f"status IN ('{TaskStatus.PENDING.value}', '{TaskStatus.IN_PROGRESS.value}')"
+
+
 class Task(db.Model):
     """整改任务: one problem named in a 点评 (or county-wide), owned by one unit's secretary."""
 
@@ -80,6 +84,10 @@ class Task(db.Model):
         # (tracker.escalation.summary.unacknowledged_filter, which must stay textually identical).
         Index("ix_task_unacknowledged", "last_notice_at", "id",
               postgresql_where=text(UNACKNOWLEDGED_SQL), sqlite_where=text(UNACKNOWLEDGED_SQL)),
+        # A unit's most overdue open tasks in order (tracker.escalation.unit_check): the unit proposal reads
+        # its first 200, not every overdue task of the unit.
+        Index("ix_task_unit_open_deadline", "unit_id", "deadline", "id",
+              postgresql_where=text(OPEN_STATUS_SQL), sqlite_where=text(OPEN_STATUS_SQL)),
     )
 
     @property

@@ -14,9 +14,7 @@ def update_by_id(session, table, rows: list[dict], *, key: str = "id", extra: di
     """Applies each row's values to the row of `table` whose `key` column equals row[key]; rows may set
     different columns (one statement per distinct set). `extra`: the same values for every row (a stamp).
     Returns the number of statements sent."""
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(c for c in row if c != key)), []).append(row)
+    groups = _by_columns(rows, leave_out=key)
     postgres = session.get_bind().dialect.name == "postgresql"
     for columns, members in sorted(groups.items()):
         if postgres:
@@ -30,6 +28,14 @@ def update_by_id(session, table, rows: list[dict], *, key: str = "id", extra: di
             session.execute(statement, [{"_key": m[key], **_extra(extra), **{f"_v_{c}": m[c] for c in columns}}
                                         for m in members])
     return len(groups)
+
+
+def _by_columns(rows: list[dict], leave_out: str | None = None) -> dict[tuple, list[dict]]:
+    """The rows grouped by the columns they give (one statement per group)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(c for c in row if c != leave_out)), []).append(row)
+    return groups
 
 
 def _extra(extra: dict | None) -> dict:
@@ -54,9 +60,7 @@ def insert_rows(session, table, rows: list[dict], *, skip_conflicts: bool = Fals
     rows actually inserted (a list of Row). Returns that list, or None without `returning`."""
     if not rows:
         return [] if returning is not None else None
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
+    groups = _by_columns(rows)
     dialect = session.get_bind().dialect.name
     out = []
     for given, members in groups.items():

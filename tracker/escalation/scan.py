@@ -223,7 +223,7 @@ class Scanner:
         if self.sending_now and (done is None or local_date(done.heartbeat_at, self.tz) != self.today):
             touch_lease(session, UNIT_CHECK_LEASE, self.holder, self.now)  # rolled back with the step on failure
             unit_check.scan_units(session, now=self.now, today=self.today, step=step, unit_ids=self.due_units,
-                        calendar=self.calendar)
+                                  calendar=self.calendar)
         step.store(self.now, self.today)
         return result
 

@@ -84,13 +84,13 @@ def _wanted(session, now: datetime, *, holder: str) -> dict[int, tuple[str, int]
 def _chunks(wanted: dict, session, now: datetime, recipients):
     today = local_date(now, settings().timezone)
     order = sorted(wanted)
+    recipients = recipients or (Staff.load(session) if order else None)
     for first in range(0, len(order), CHUNK):
         ids = order[first:first + CHUNK]
         proposals = {p.id: p for p in session.scalars(
             select(Proposal).where(Proposal.id.in_(ids))
             .options(selectinload(Proposal.unit), selectinload(Proposal.owner)))}
         lines, totals = per_person._lines(session, proposals)
-        recipients = recipients or Staff.load(session)
         drafts = []
         for pid in ids:
             key, fresh = wanted[pid]
